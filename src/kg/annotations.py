@@ -1,0 +1,103 @@
+"""What the pipeline learns about one document: entity mentions and facts, with the spans of
+the analysed text that state them. The spaCy components fill `doc._.kg`; `kg.rdf` reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from spacy.tokens import Doc
+
+from kg.ingest import Source
+from kg.text import CleanText
+
+ENTITY_KINDS = ("person", "organization", "province", "document", "principle", "post")
+
+
+@dataclass
+class Entity:
+    """A real-world thing the document talks about; `key` is its identity across documents."""
+
+    kind: str
+    key: str
+    label: str
+    attrs: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Mention:
+    """A stretch of text that names an entity."""
+
+    kind: str
+    start: int
+    end: int
+    key: str
+    surface: str
+    rule: str
+    confidence: float = 1.0
+    in_post: bool = False  # an organisation named only as part of a post ("Bộ trưởng Bộ Y tế")
+
+
+@dataclass
+class Fact:
+    """A relation the text states. `args` maps role names to entity keys or literal values."""
+
+    kind: str
+    args: dict[str, str]
+    span: tuple[int, int]
+    rule: str
+    confidence: float = 1.0
+    also: tuple[tuple[int, int], ...] = ()  # further spans that state part of the fact
+
+
+@dataclass
+class DocAnalysis:
+    """Everything extracted from one document, in analysed-text offsets."""
+
+    source: Source
+    clean: CleanText
+    ref_date: date | None
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+    entities: dict[str, Entity] = field(default_factory=dict)
+    mentions: list[Mention] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    dates: list[tuple[int, int, date, bool]] = field(default_factory=list)  # start, end, value, explicit year
+
+    def add_entity(self, kind: str, key: str, label: str, **attrs: object) -> Entity:
+        entity = self.entities.get(key)
+        if entity is None:
+            entity = self.entities[key] = Entity(kind, key, label, dict(attrs))
+        else:
+            for name, value in attrs.items():
+                entity.attrs.setdefault(name, value)
+        return entity
+
+    def add_mention(self, mention: Mention) -> None:
+        self.mentions.append(mention)
+
+    def add_fact(self, fact: Fact) -> None:
+        self.facts.append(fact)
+
+    def mentions_of(self, kind: str) -> list[Mention]:
+        return [m for m in self.mentions if m.kind == kind]
+
+    def sentence_of(self, offset: int) -> tuple[int, int]:
+        """The sentence holding `offset` (the whole text when sentences are not set)."""
+        for start, end in self.sentences:
+            if start <= offset < end:
+                return start, end
+        return 0, len(self.clean.text)
+
+
+def get_analysis(doc: Doc) -> DocAnalysis:
+    analysis = doc._.kg
+    if analysis is None:
+        raise ValueError(
+            "doc._.kg is not set: make docs with kg.pipeline.make_doc(nlp, source) "
+            "so the components know the document's source and date"
+        )
+    return analysis
+
+
+if not Doc.has_extension("kg"):
+    Doc.set_extension("kg", default=None)

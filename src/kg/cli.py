@@ -1,0 +1,158 @@
+"""kg's command line. Exit codes: 0 success, 1 validation failed (or a file was skipped under
+--strict), 2 error."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kg import __version__
+from kg.errors import KgError
+
+EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"kg: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kg")
+def main() -> None:
+    """kg turns Vietnamese government documents on the COVID-19 response into a knowledge graph
+    with provenance: every fact points back to the sentence that states it.
+
+    \b
+    Typical use:
+      kg build CORPUS_DIR -o graph.ttl
+      kg query oversight --graph graph.ttl
+      kg validate graph.ttl
+    """
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("graph.ttl"),
+              show_default=True, help="Turtle file to write (replaced atomically).")
+@click.option("--base", default=None, help="Base IRI for the graph's own resources.")
+@click.option("--validate/--no-validate", default=True, show_default=True,
+              help="Check the graph against the SHACL shapes before writing it.")
+@click.option("--strict", is_flag=True, help="Exit 1 and keep any earlier output if a file is skipped or the graph does not conform.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Use reference data from this folder instead of kg's own.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
+def build(corpus: Path, output: Path, base: str | None, validate: bool, strict: bool,
+          data_dir: str | None, quiet: bool) -> None:
+    """Build a graph from CORPUS, a folder of .txt/.md documents with an optional manifest.csv.
+
+    Files that cannot be read are reported by name and skipped; the rest is built. The output
+    is written only when the build is complete, so an earlier graph is never left half-written.
+    """
+    from kg.build import build_graph, serialize, write_atomically
+    from kg.namespaces import DEFAULT_BASE
+
+    def progress(path: str) -> None:
+        if not quiet:
+            click.echo(f"  analysing {path}", err=True)
+
+    try:
+        result = build_graph(corpus, base=base or DEFAULT_BASE, data_dir=data_dir, progress=progress)
+    except KgError as exc:
+        _fail(str(exc))
+        return
+    for problem in result.problems:
+        click.echo(f"kg: skipped: {problem}", err=True)
+    if result.documents == 0:
+        _fail(f"nothing could be built from {corpus}")
+    status = EXIT_OK
+    if validate:
+        from kg.validate import format_text, validate_graph
+
+        report = validate_graph(result.graph)
+        if report.errors:
+            click.echo(format_text(report), err=True)
+            status = EXIT_INVALID if strict else EXIT_OK
+        elif not quiet:
+            click.echo("  the graph conforms to the shapes", err=True)
+    if strict and result.problems:
+        status = EXIT_INVALID
+    if strict and status != EXIT_OK:
+        click.echo(f"kg: --strict: {output} left unchanged", err=True)
+        sys.exit(status)
+    write_atomically(output, serialize(result.graph))
+    if not quiet:
+        click.echo(
+            f"wrote {output}: {len(result.graph)} triples from {result.documents} document(s)"
+            + (f", {len(result.problems)} skipped" if result.problems else ""),
+            err=True,
+        )
+    sys.exit(status)
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("-g", "--graph", type=click.Path(dir_okay=False, path_type=Path), default=Path("graph.ttl"),
+              show_default=True, help="Graph file to query (Turtle, N-Triples, N-Quads, TriG).")
+@click.option("--sparql", help="Run this SPARQL text instead of a canned query.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv"]), default="table",
+              show_default=True)
+@click.option("-p", "--param", "params", multiple=True, metavar="VAR=VALUE",
+              help="Bind a query variable to a value (as an RDF literal, or an IRI if it looks like one).")
+@click.option("--min-confidence", type=float, default=None, help="Drop rows whose ?confidence is lower.")
+@click.option("--list", "list_queries", is_flag=True, help="List the canned queries and exit.")
+def query(name: str | None, graph: Path, sparql: str | None, fmt: str, params: tuple[str, ...],
+          min_confidence: float | None, list_queries: bool) -> None:
+    """Run a canned query NAME (see --list), a .rq FILE, or --sparql TEXT against a graph."""
+    from kg.query import canned_names, filter_confidence, format_rows, load_query, open_graph, run
+
+    try:
+        if list_queries:
+            for canned in canned_names():
+                click.echo(canned)
+            return
+        if sparql is None and name is None:
+            _fail("give a query NAME, a .rq file or --sparql (kg query --list shows the names)")
+        bound = {}
+        for item in params:
+            if "=" not in item:
+                _fail(f"--param {item!r} must look like VAR=VALUE")
+            key, value = item.split("=", 1)
+            bound[key.strip().lstrip("?")] = value
+        text = sparql if sparql is not None else load_query(name)
+        variables, rows = run(open_graph(graph), text, bound)
+        rows = filter_confidence(rows, min_confidence)
+        click.echo(format_rows(variables, rows, fmt), nl=False)
+    except KgError as exc:
+        _fail(str(exc))
+
+
+@main.command()
+@click.argument("graph", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--shapes", type=click.Path(path_type=Path), default=None, help="Folder (or file) of SHACL shapes.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "turtle", "json"]), default="text",
+              show_default=True)
+def validate(graph: Path, shapes: Path | None, fmt: str) -> None:
+    """Check GRAPH (Turtle) against the SHACL shapes. Exit 0 if it conforms, 1 if not."""
+    from kg.validate import format_text, load_graph, load_shapes, validate_graph
+
+    try:
+        report = validate_graph(load_graph(graph), load_shapes(shapes))
+    except KgError as exc:
+        _fail(str(exc))
+        return
+    if fmt == "turtle":
+        click.echo(report.report_graph.serialize(format="turtle"))
+    elif fmt == "json":
+        click.echo(json.dumps({"conforms": not report.errors,
+                               "results": [v.__dict__ for v in report.violations]}, ensure_ascii=False, indent=1))
+    else:
+        click.echo(format_text(report), nl=False)
+    sys.exit(EXIT_INVALID if report.errors else EXIT_OK)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,320 @@
+"""Provinces, organisations and posts: gazetteer matches against the reference data, plus bodies
+recognised by their structure ("Sở Y tế Hà Nội", "UBND tỉnh Gia Lai", "Bệnh viện Bạch Mai"),
+ministries listed after "các Bộ:", and posts made of a role and an organisation."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from kg.annotations import DocAnalysis, Mention, get_analysis
+from kg.gazetteers import Gazetteers, OrgPattern, default_gazetteers, slug
+from kg.matching import Word, is_caps_line, words_of
+from kg.reference import Organization, Post, Province, Role
+
+_PREFIX = re.compile(r"(?:(?:thành phố|Thành phố|THÀNH PHỐ|TP\.?|Tp\.?|tỉnh|Tỉnh|TỈNH|Thủ đô|thủ đô)\s*)$")
+_ENUM_START = re.compile(r"\b[Cc]ác\s+Bộ\s*:?\s*")
+_ENUM_SEP = re.compile(r"^\s*(?:,|;|và|,\s*và)\s*")
+
+
+def _capital_ok(text: str, start: int) -> bool:
+    return text[start : start + 1].isupper() or is_caps_line(text, start)
+
+
+def province_key(province: Province) -> str:
+    return f"province:{province.code}"
+
+
+def org_key(org: Organization) -> str:
+    return f"org:{org.id}"
+
+
+def register_province(analysis: DocAnalysis, province: Province) -> str:
+    key = province_key(province)
+    analysis.add_entity(
+        "province",
+        key,
+        province.name,
+        code=province.code,
+        name_en=province.name_en,
+        province_kind=province.kind,
+        region=province.region,
+    )
+    return key
+
+
+def register_org(analysis: DocAnalysis, org: Organization) -> str:
+    key = org_key(org)
+    analysis.add_entity(
+        "organization",
+        key,
+        org.name,
+        name_en=org.name_en,
+        org_kind=org.kind,
+        codes=tuple(org.codes),
+        parent=f"org:{org.parent}" if org.parent else None,
+    )
+    return key
+
+
+def register_local_org(
+    analysis: DocAnalysis, label: str, kind: str, province: Province | None = None
+) -> str:
+    key = f"org:{slug(label)}"
+    attrs: dict[str, object] = {"org_kind": kind}
+    if province is not None:
+        attrs["province"] = register_province(analysis, province)
+    analysis.add_entity("organization", key, label, **attrs)
+    return key
+
+
+class EntityFinder:
+    """Adds province, organisation and post mentions to `doc._.kg`."""
+
+    def __init__(self, gazetteers: Gazetteers) -> None:
+        self.g = gazetteers
+
+    def __call__(self, doc: Doc) -> Doc:
+        analysis = get_analysis(doc)
+        text = doc.text
+        words = words_of(text)
+        provinces = self._provinces(analysis, text, words)
+        orgs = self._organizations(analysis, text, words, provinces)
+        self._posts(analysis, text, words, orgs)
+        return doc
+
+    # provinces ---------------------------------------------------------------------------
+    def _provinces(self, analysis: DocAnalysis, text: str, words: list[Word]) -> list[Mention]:
+        found = []
+        for m in self.g.provinces.find_all(text, words):
+            if not _capital_ok(text, m.start):
+                continue
+            start = m.start
+            prefix = _PREFIX.search(text, max(0, start - 12), start)
+            if prefix:
+                start = prefix.start()
+            key = register_province(analysis, m.value)
+            mention = Mention("province", start, m.end, key, text[start : m.end], "gazetteer")
+            analysis.add_mention(mention)
+            found.append(mention)
+        return found
+
+    def _province_at(self, text: str, words: list[Word], i: int):
+        """A province named from word i on, allowing "tỉnh"/"thành phố"/"TP." before it."""
+        j = i
+        while j < len(words) and j < i + 2 and words[j].key in ("tỉnh", "thành", "phố", "tp", "thủ", "đô"):
+            j += 1
+        for k in (j, i):
+            if k < len(words):
+                m = self.g.provinces.match_at(text, words, k)
+                if m is not None and _capital_ok(text, m.start):
+                    return m
+        return None
+
+    # organisations ---------------------------------------------------------------------------
+    def _organizations(
+        self, analysis: DocAnalysis, text: str, words: list[Word], provinces: list[Mention]
+    ) -> list[Mention]:
+        found: list[Mention] = []
+        taken: list[tuple[int, int]] = []
+
+        def free(start: int, end: int) -> bool:
+            return not any(s < end and start < e for s, e in taken)
+
+        def add(start: int, end: int, key: str, rule: str) -> None:
+            mention = Mention("organization", start, end, key, text[start:end], rule)
+            analysis.add_mention(mention)
+            found.append(mention)
+            taken.append((start, end))
+
+        candidates = []
+        for m in self.g.organizations.find_all(text, words):
+            if _capital_ok(text, m.start):
+                candidates.append((m.start, m.end, "gazetteer", m.value))
+        for start, end, label, kind, province in self._structural(text, words):
+            candidates.append((start, end, "structure", (label, kind, province)))
+        candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
+        for start, end, rule, value in candidates:
+            if not free(start, end):
+                continue
+            if rule == "gazetteer":
+                add(start, end, register_org(analysis, value), rule)
+            else:
+                label, kind, province = value
+                add(start, end, register_local_org(analysis, label, kind, province), rule)
+        for start, end, org in self._ministry_lists(text, words):
+            if free(start, end):
+                add(start, end, register_org(analysis, org), "ministry-list")
+        return found
+
+    def _ministry_lists(self, text: str, words: list[Word]):
+        by_start = {w.start: i for i, w in enumerate(words)}
+        for head in _ENUM_START.finditer(text):
+            pos = head.end()
+            while pos in by_start:
+                m = self.g.ministry_fields.match_at(text, words, by_start[pos])
+                if m is None:
+                    break
+                yield m.start, m.end, m.value
+                sep = _ENUM_SEP.match(text[m.end : m.end + 8])
+                if not sep:
+                    break
+                pos = m.end + sep.end()
+
+    def _structural(self, text: str, words: list[Word]):
+        for i in range(len(words)):
+            m = self.g.org_heads.match_at(text, words, i)
+            if m is None or not text[m.start].isupper():
+                continue
+            pattern: OrgPattern = m.value
+            nxt = m.last
+            if nxt >= len(words) or text[m.end : words[nxt].start] not in (" ", " - "):
+                continue
+            if words[nxt].key in ("các", "cấp", "những"):
+                continue
+            if pattern.complement == "province":
+                pm = self._province_at(text, words, nxt)
+                if pm is None or pm.first > nxt + 2:
+                    continue
+                province: Province = pm.value
+                city = province.kind == "thành phố"
+                if pattern.canonical in ("Thành ủy", "Tỉnh ủy"):
+                    label = f"{'Thành ủy' if city else 'Tỉnh ủy'} {province.name}"
+                elif pattern.canonical in ("Ủy ban nhân dân", "Hội đồng nhân dân"):
+                    label = f"{pattern.canonical} {'Thành phố' if city else 'tỉnh'} {province.short}"
+                else:
+                    label = f"{pattern.canonical} {'thành phố' if city else 'tỉnh'} {province.short}"
+                yield m.start, pm.end, label, pattern.kind, province
+            elif pattern.complement == "field":
+                fm = self.g.ministry_fields.match_at(text, words, nxt)
+                if fm is None:
+                    continue
+                pm = self._province_at(text, words, fm.last) if fm.last < len(words) else None
+                if pm is None or pm.first > fm.last + 2 or "\n" in text[fm.end : pm.start]:
+                    continue
+                field_name = fm.value.name[3:]
+                yield m.start, pm.end, f"Sở {field_name} {pm.value.name}", pattern.kind, pm.value
+            else:
+                end_word = self._name_run(text, words, nxt)
+                if end_word is None:
+                    continue
+                for k in range(nxt + 1, end_word):
+                    if self.g.provinces.match_at(text, words, k) is not None and text[
+                        words[k - 1].end : words[k].start
+                    ].strip(" "):
+                        end_word = k  # "Quận ủy Hoàn Kiếm - Hà Nội": the province is not in the name
+                        break
+                end = words[end_word - 1].end
+                name = text[words[nxt].start : end].strip(" -")
+                if name.isupper() and len(name) > 3:
+                    name = " ".join(w[:1] + w[1:].lower() for w in name.split())
+                label = f"{pattern.canonical} {name}"
+                yield m.start, end, label, pattern.kind, None
+
+    @staticmethod
+    def _name_run(text: str, words: list[Word], i: int) -> int | None:
+        """End (exclusive word index) of a proper name starting at word i, or None."""
+        if not (words[i].capitalised or words[i].text.isdigit()):
+            return None
+        j = i + 1
+        while j < len(words) and j < i + 8:
+            gap = text[words[j - 1].end : words[j].start]
+            if gap not in (" ", " - ", "-"):
+                break
+            if words[j].capitalised:
+                j += 1
+                continue
+            # lowercase words continue a name only when a capitalised word or the end of the
+            # phrase follows within three words ("Cục Y tế dự phòng,", "Bệnh viện Nội tiết Trung ương")
+            k = j
+            while k < len(words) and k < j + 3 and not words[k].capitalised:
+                if text[words[k - 1].end : words[k].start] != " ":
+                    break
+                k += 1
+            after = text[words[k - 1].end : words[k - 1].end + 1]
+            if k < len(words) and words[k].capitalised and text[words[k - 1].end : words[k].start] == " ":
+                j = k
+                continue
+            if after in (",", ";", ".", ")", "\n", "") and k - j <= 3:
+                j = k
+            break
+        return j
+
+    # posts --------------------------------------------------------------------------------
+    def _posts(
+        self, analysis: DocAnalysis, text: str, words: list[Word], orgs: list[Mention]
+    ) -> None:
+        org_at = {m.start: m for m in orgs}
+        i = 0
+        while i < len(words):
+            known = self.g.posts.match_at(text, words, i)
+            role = self.g.roles.match_at(text, words, i)
+            best = None
+            if role is not None:
+                after = role.end + 1
+                if text[role.end : after] == " " and after in org_at:
+                    org = org_at[after]
+                    label = f"{role.value.label} {analysis.entities[org.key].label}"
+                    best = (role.start, org.end, label, role.value, org.key, role.last)
+                    org.in_post = True
+            if known is not None and (best is None or known.end >= best[1]):
+                post: Post = known.value
+                org_key_ = f"org:{post.organization}" if post.organization else None
+                best = (known.start, known.end, post.label, post, org_key_, known.last)
+                for o in orgs:
+                    if known.start <= o.start and o.end <= known.end:
+                        o.in_post = True
+            elif best is None and role is not None:
+                if re.match(r"\s+(?:các|những)\s", text[role.end : role.end + 8]):
+                    i = role.last  # "Bộ trưởng các Bộ": a plural, not one person's post
+                    continue
+                best = (role.start, role.end, role.value.label, role.value, None, role.last)
+            if best is None:
+                i += 1
+                continue
+            start, end, label, value, org_key_, last = best
+            key = self.register_post(analysis, label, value, org_key_)
+            analysis.add_mention(Mention("post", start, end, key, text[start:end], "post"))
+            while i < len(words) and words[i].start < end:
+                i += 1
+
+    def register_post(
+        self, analysis: DocAnalysis, label: str, value: Post | Role, org_key_: str | None
+    ) -> str:
+        if isinstance(value, Post):
+            role = self.g.ref.roles.get(value.role)
+            key = f"post:{value.id}"
+            analysis.add_entity(
+                "post",
+                key,
+                value.label,
+                label_en=value.label_en,
+                role=value.role,
+                role_heads=bool(role and role.heads),
+                organization=org_key_,
+                post_id=value.id,
+            )
+            return key
+        known = next(
+            (p for p in self.g.ref.posts.values() if p.label == label or label in p.variants), None
+        )
+        if known is not None:
+            return self.register_post(analysis, label, known, org_key_)
+        key = f"post:{slug(label)}"
+        analysis.add_entity(
+            "post",
+            key,
+            label,
+            role=value.label,
+            role_heads=value.heads,
+            organization=org_key_,
+            post_id=None,
+        )
+        return key
+
+
+@Language.factory("kg_gazetteer", default_config={"data_dir": None})
+def make_gazetteer(nlp: Language, name: str, data_dir: str | None) -> EntityFinder:
+    return EntityFinder(default_gazetteers(data_dir))

@@ -1,0 +1,72 @@
+"""Guiding principles and slogans: the known concepts of the reference scheme wherever the text
+names them (in any of their written variants), and — as candidates — slogans quoted right after a
+cue word such as "phương châm", "tinh thần", "chủ trương" or "mục tiêu"."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from kg.annotations import DocAnalysis, Mention, get_analysis
+from kg.gazetteers import Gazetteers, default_gazetteers, slug
+from kg.matching import words_of
+from kg.reference import Principle
+from kg.text import fold
+
+_QUOTED = re.compile(r"[“\"«]([^”\"»\n]{3,200})[”\"»]")
+
+
+def register_principle(analysis: DocAnalysis, principle: Principle) -> str:
+    key = f"principle:{principle.id}"
+    analysis.add_entity(
+        "principle", key, principle.label_vi, iri=principle.iri, candidate=False, label_en=principle.label_en
+    )
+    return key
+
+
+class PrincipleFinder:
+    def __init__(self, gazetteers: Gazetteers, max_words: int = 14) -> None:
+        self.g = gazetteers
+        self.max_words = max_words
+
+    def __call__(self, doc: Doc) -> Doc:
+        analysis = get_analysis(doc)
+        text = doc.text
+        words = words_of(text)
+        known_spans: list[tuple[int, int]] = []
+        for m in self.g.principles.find_all(text, words):
+            key = register_principle(analysis, m.value)
+            analysis.add_mention(Mention("principle", m.start, m.end, key, m.surface, "reference-scheme"))
+            known_spans.append((m.start, m.end))
+        cues = self.g.lexicon.texts("principle_cue")
+        for q in _QUOTED.finditer(text):
+            inner_start, inner_end = q.span(1)
+            if any(inner_start <= s and e <= inner_end + 1 for s, e in known_spans):
+                continue
+            before = fold(text[max(0, q.start() - 40) : q.start()])
+            tail = re.sub(r"[\s,:]+$", "", before)
+            if not any(re.search(rf"(?:^|\s){re.escape(c)}(?:\s+\S+){{0,3}}$", tail) for c in cues):
+                continue
+            name = q.group(1)
+            colon = name.find(":")
+            if colon > 0:
+                name = name[:colon]
+            name = name.strip(" .,;…")
+            n_words = len(words_of(name))
+            if not 2 <= n_words <= self.max_words or not any(ch.isalpha() for ch in name):
+                continue
+            label = name[0].upper() + name[1:]
+            key = f"principle:candidate-{slug(label)}"
+            analysis.add_entity("principle", key, label, candidate=True)
+            end = inner_start + len(q.group(1)[: colon if colon > 0 else None].rstrip(" .,;…"))
+            analysis.add_mention(
+                Mention("principle", inner_start, end, key, text[inner_start:end], "quoted-after-cue", 0.6)
+            )
+        return doc
+
+
+@Language.factory("kg_principles", default_config={"data_dir": None, "max_words": 14})
+def make_principles(nlp: Language, name: str, data_dir: str | None, max_words: int) -> PrincipleFinder:
+    return PrincipleFinder(default_gazetteers(data_dir), max_words)

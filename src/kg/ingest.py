@@ -1,0 +1,209 @@
+"""Read a corpus folder: documents, the optional manifest.csv, and the parts of each text that
+are not body (photo credits, bylines, repeated captions). Bad files are reported, not fatal."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from kg.errors import InputError, ManifestError
+
+DOCUMENT_SUFFIXES = (".txt", ".md")
+MANIFEST_NAME = "manifest.csv"
+MANIFEST_COLUMNS = ("file", "title", "date", "publisher", "language")
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    file: str
+    title: str | None = None
+    date: date | None = None
+    publisher: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """One document as read from disk; `text` is exactly what evidence offsets index."""
+
+    path: str  # relative to the corpus folder, "/"-separated
+    text: str
+    sha256: str
+    meta: ManifestEntry
+    blank: tuple[tuple[int, int], ...] = field(default=())
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass
+class IngestReport:
+    """What was read and what was skipped, with the reason for each skip."""
+
+    sources: list[Source] = field(default_factory=list)
+    problems: list[InputError] = field(default_factory=list)
+
+
+def decode(raw: bytes, path: Path) -> str:
+    """Decode a document as UTF-8 (BOM removed) or UTF-16 with a BOM; refuse anything else."""
+    if not raw.strip():
+        raise InputError(path, "file is empty")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(path, f"not valid UTF-16 ({exc.reason})") from exc
+    if b"\x00" in raw[:4096] or raw.startswith((b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8")):
+        raise InputError(path, "binary file (not plain text); convert it to UTF-8 text first")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            path,
+            f"not UTF-8 (byte {exc.start}: {exc.reason}); re-save it as UTF-8 "
+            "(legacy Vietnamese encodings such as Windows-1258 or TCVN3 are not read)",
+        ) from exc
+
+
+def _parse_date(value: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    return date.fromisoformat(value[:10])
+
+
+def read_manifest(folder: Path) -> tuple[dict[str, ManifestEntry], list[ManifestError]]:
+    """Manifest rows keyed by file (path or bare name). Bad rows are reported with their line."""
+    path = folder / MANIFEST_NAME
+    entries: dict[str, ManifestEntry] = {}
+    problems: list[ManifestError] = []
+    if not path.is_file():
+        return entries, problems
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return entries, [ManifestError(path, f"cannot read manifest: {exc}")]
+    reader = csv.DictReader(text.splitlines())
+    if not reader.fieldnames or "file" not in reader.fieldnames:
+        return entries, [ManifestError(path, f"header must name the columns {MANIFEST_COLUMNS}", 1)]
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            problems.append(ManifestError(path, "row has more cells than the header", line))
+        name = (row.get("file") or "").strip()
+        if not name:
+            problems.append(ManifestError(path, "row has no file name", line))
+            continue
+        try:
+            when = _parse_date(row.get("date") or "")
+        except ValueError:
+            problems.append(
+                ManifestError(path, f"date {row.get('date')!r} is not ISO 8601 (YYYY-MM-DD)", line)
+            )
+            when = None
+        entries[name] = ManifestEntry(
+            file=name,
+            title=(row.get("title") or "").strip() or None,
+            date=when,
+            publisher=(row.get("publisher") or "").strip() or None,
+            language=(row.get("language") or "").strip() or None,
+        )
+    return entries, problems
+
+
+_CREDIT = re.compile(
+    r"(?:\(?\s*(?:Ảnh|Ảnh minh họa|Ảnh minh hoạ|Nguồn ảnh|Photo|Video)\s*:\s*[^\n)]{1,60}\)?)\s*$",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(r"^\s*(?:[A-ZÀ-ỸĐ][A-ZÀ-ỸĐ.]*\s*){1,5}(?:\s*\([^)]{1,40}\))?\s*$")
+_DATELINE = re.compile(r"^\s*\((?:[A-Z][\w.]*\.(?:vn|com|net|org)|[A-Z]{2,8})\)\s*[-–—]\s*")
+_NOISE_LINE = re.compile(r"^\s*(?:In bài này|Top|Chia sẻ|Bình luận|[.;,]|\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2})\s*$")
+
+
+def non_body_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of `text` that are not body text: photo credits, a closing byline in capitals,
+    page furniture, and lines repeating an earlier line (captions shown twice)."""
+    spans: list[tuple[int, int]] = []
+    seen: set[str] = set()
+    offset = 0
+    lines = text.split("\n")
+    last_content = max((i for i, ln in enumerate(lines) if ln.strip(" .;\r")), default=-1)
+    for index, line in enumerate(lines):
+        start, end = offset, offset + len(line)
+        offset = end + 1
+        stripped = line.strip()
+        if not stripped:
+            continue
+        credit = _CREDIT.search(line)
+        body = line[: credit.start()] if credit else line
+        key = re.sub(r"\s+", " ", body.strip().rstrip(".").casefold())
+        if len(key) > 20 and key in seen:
+            spans.append((start, end))
+            continue
+        if len(key) > 20:
+            seen.add(key)
+        if credit:
+            spans.append((start + credit.start(), end))
+        dateline = _DATELINE.match(line)
+        if dateline:
+            spans.append((start, start + dateline.end()))
+        if _NOISE_LINE.match(line):
+            spans.append((start, end))
+        elif index >= last_content - 1 and _BYLINE.match(line) and len(stripped) < 40:
+            # a name in capitals closing an article is its author's byline
+            if stripped.upper() == stripped and any(c.isalpha() for c in stripped):
+                spans.append((start, end))
+    return spans
+
+
+def iter_files(folder: Path) -> Iterator[Path]:
+    """Documents under `folder`, recursively, in a stable order."""
+    for path in sorted(folder.rglob("*")):
+        if path.name == MANIFEST_NAME or path.name.startswith("."):
+            continue
+        if path.suffix.lower() in DOCUMENT_SUFFIXES and (path.is_file() or path.is_symlink()):
+            yield path
+
+
+def read_corpus(folder: str | Path) -> IngestReport:
+    """Read every document of `folder`; problems are collected, never raised."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(root, "corpus folder does not exist or is not a folder")
+    manifest, manifest_problems = read_manifest(root)
+    report = IngestReport(problems=list(manifest_problems))
+    known: set[str] = set()
+    for path in iter_files(root):
+        rel = path.relative_to(root).as_posix()
+        known.update({rel, path.name})
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            report.problems.append(InputError(path, f"cannot read: {exc.strerror or exc}"))
+            continue
+        try:
+            text = decode(raw, path)
+        except InputError as exc:
+            report.problems.append(exc)
+            continue
+        meta = manifest.get(rel) or manifest.get(path.name) or ManifestEntry(file=rel)
+        report.sources.append(
+            Source(
+                path=rel,
+                text=text,
+                sha256=hashlib.sha256(raw).hexdigest(),
+                meta=meta,
+                blank=tuple(non_body_spans(text)),
+            )
+        )
+    for name in sorted(set(manifest) - known):
+        report.problems.append(
+            ManifestError(root / MANIFEST_NAME, f"lists {name!r}, which is not in the corpus")
+        )
+    return report

@@ -1,0 +1,105 @@
+"""The vocabularies kg writes. Terms are `DefinedNamespace` members, so a typo fails at import
+time instead of silently minting a new IRI."""
+
+from __future__ import annotations
+
+from rdflib import Namespace
+from rdflib.namespace import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SKOS, XSD, DefinedNamespace
+from rdflib.term import URIRef
+
+KGO_IRI = "https://w3id.org/kgvn/ontology#"
+DEFAULT_BASE = "https://w3id.org/kgvn/id/"
+SCHEMA = Namespace("https://schema.org/")
+
+
+class KGO(DefinedNamespace):
+    """kg's own ontology (see ontology/kg.ttl)."""
+
+    _NS = Namespace(KGO_IRI)
+    _fail = True
+
+    # entity classes
+    Person: URIRef
+    Organization: URIRef
+    Province: URIRef
+    Post: URIRef
+    Role: URIRef
+    OfficialDocument: URIRef
+    SourceDocument: URIRef
+    Evidence: URIRef
+    Meeting: URIRef
+    EpidemicStatus: URIRef
+    # statement classes (each carries source and evidence)
+    Statement: URIRef
+    Mention: URIRef
+    PostHolding: URIRef
+    Headship: URIRef
+    Oversight: URIRef
+    Chairing: URIRef
+    Attendance: URIRef
+    TaskAssignment: URIRef
+    Citation: URIRef
+    StatusAssessment: URIRef
+    # concept schemes
+    principles: URIRef
+    candidatePrinciples: URIRef
+    epidemicStatuses: URIRef
+    # status individuals
+    hotspot: URIRef
+    controlled: URIRef
+    on_track: URIRef
+    improving: URIRef
+    # properties of entities
+    isoCode: URIRef
+    provinceKind: URIRef
+    region: URIRef
+    orgKind: URIRef
+    abbreviation: URIRef
+    province: URIRef
+    documentNumber: URIRef
+    statusCode: URIRef
+    # properties of sources and evidence
+    path: URIRef
+    sha256: URIRef
+    source: URIRef
+    start: URIRef
+    end: URIRef
+    quote: URIRef
+    # properties of statements
+    rule: URIRef
+    confidence: URIRef
+    mentions: URIRef
+    surfaceForm: URIRef
+    holder: URIRef
+    post: URIRef
+    organization: URIRef
+    leader: URIRef
+    meeting: URIRef
+    chair: URIRef
+    attendee: URIRef
+    date: URIRef
+    agency: URIRef
+    task: URIRef
+    document: URIRef
+    documentType: URIRef
+    issuer: URIRef
+    signer: URIRef
+    issued: URIRef
+    status: URIRef
+
+
+PREFIXES: dict[str, Namespace | str] = {
+    "kgo": Namespace(KGO_IRI),
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "xsd": XSD,
+    "skos": SKOS,
+    "org": ORG,
+    "prov": PROV,
+    "dcterms": DCTERMS,
+    "foaf": FOAF,
+    "schema": SCHEMA,
+}
+
+__all__ = ["KGO", "KGO_IRI", "DEFAULT_BASE", "SCHEMA", "PREFIXES"]

@@ -1,0 +1,158 @@
+"""Canned and ad-hoc SPARQL over a graph file, run by pyoxigraph (fast load, fast joins), with
+results as SPARQL JSON, CSV, TSV or a table. Parameters are bound as RDF terms, never pasted
+into the query text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.errors import GraphError, QueryError
+
+QUERY_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+FORMATS = ("table", "json", "csv", "tsv")
+_RDF_FORMATS = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+}
+
+
+def resource_dir(name: str) -> Path:
+    """`ontology`, `shapes` or `queries`: inside the installed package, else in the checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "resources" / name, here.parent.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise QueryError(f"cannot find the {name}/ folder of kg (is the package installed completely?)")
+
+
+def canned_names() -> list[str]:
+    return sorted(p.stem for p in resource_dir("queries").glob("*.rq"))
+
+
+def load_query(name_or_path: str) -> str:
+    """Text of a canned query by name, or of a `.rq` file by path."""
+    if name_or_path.endswith(".rq") and Path(name_or_path).is_file():
+        return Path(name_or_path).read_text(encoding="utf-8")
+    if not QUERY_NAME.match(name_or_path):
+        raise QueryError(f"{name_or_path!r} is neither a canned query name nor a .rq file")
+    path = resource_dir("queries") / f"{name_or_path}.rq"
+    if not path.is_file():
+        raise QueryError(
+            f"no canned query named {name_or_path!r}; known: {', '.join(canned_names())}"
+        )
+    return path.read_text(encoding="utf-8")
+
+
+def open_graph(path: str | Path) -> ox.Store:
+    """Load a graph file into an in-memory store; the format follows the file's extension."""
+    path = Path(path)
+    fmt = _RDF_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise GraphError(f"{path}: unknown graph format (use one of {', '.join(_RDF_FORMATS)})")
+    store = ox.Store()
+    try:
+        store.bulk_load(path=str(path), format=fmt)
+    except FileNotFoundError as exc:
+        raise GraphError(f"{path}: no such file") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise GraphError(f"{path}: cannot parse as {fmt}: {exc}") from exc
+    return store
+
+
+def _term(value: str) -> ox.NamedNode | ox.Literal:
+    if re.match(r"^(?:https?|urn):\S+$", value):
+        return ox.NamedNode(value)
+    return ox.Literal(value)
+
+
+def run(
+    store: ox.Store, query_text: str, params: dict[str, str] | None = None
+) -> tuple[list[str], list[dict[str, ox.NamedNode | ox.Literal | ox.BlankNode]]]:
+    """Variables and rows of a SELECT query; `params` bind variables to RDF terms."""
+    substitutions = {ox.Variable(k): _term(v) for k, v in (params or {}).items()}
+    try:
+        solutions = store.query(query_text, substitutions=substitutions or None)
+    except SyntaxError as exc:
+        raise QueryError(f"query does not parse: {exc}") from exc
+    if not isinstance(solutions, ox.QuerySolutions):
+        raise QueryError("only SELECT queries can be printed as rows")
+    variables = [v.value for v in solutions.variables]
+    rows = []
+    for solution in solutions:
+        row = {}
+        for name in variables:
+            value = solution[name]
+            if value is not None:
+                row[name] = value
+        rows.append(row)
+    return variables, rows
+
+
+def filter_confidence(rows: list[dict], minimum: float | None) -> list[dict]:
+    if minimum is None:
+        return rows
+    kept = []
+    for row in rows:
+        value = row.get("confidence")
+        try:
+            if value is None or Decimal(value.value) >= Decimal(str(minimum)):
+                kept.append(row)
+        except InvalidOperation:
+            kept.append(row)
+    return kept
+
+
+def _json_term(term) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def format_rows(variables: list[str], rows: list[dict], fmt: str) -> str:
+    """SPARQL 1.1 Query Results JSON, CSV, TSV, or an aligned text table."""
+    if fmt == "json":
+        bindings = [{k: _json_term(v) for k, v in row.items()} for row in rows]
+        payload = {"head": {"vars": variables}, "results": {"bindings": bindings}}
+        return json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
+    plain = [[row[v].value if v in row else "" for v in variables] for row in rows]
+    if fmt in ("csv", "tsv"):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(variables)
+        writer.writerows(plain)
+        return buffer.getvalue()
+    if fmt != "table":
+        raise QueryError(f"unknown output format {fmt!r}; use one of {', '.join(FORMATS)}")
+    cells = [[c.replace("\n", " ") if len(c) <= 60 else c[:57].replace("\n", " ") + "..." for c in r] for r in plain]
+    widths = [max([len(v), *(len(r[i]) for r in cells)]) for i, v in enumerate(variables)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(variables, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines) + "\n"
+
+
+def query(graph: str | Path | ox.Store, name: str, **params: str) -> list[dict[str, str]]:
+    """Rows of a canned query (or .rq file) as plain dicts — for notebooks and scripts."""
+    store = graph if isinstance(graph, ox.Store) else open_graph(graph)
+    _, rows = run(store, load_query(name), params)
+    return [{k: v.value for k, v in row.items()} for row in rows]

@@ -1,0 +1,302 @@
+"""Turn document analyses into RDF (see docs/model.md): entities with stable IRIs, one statement
+node per fact and source, each derived from evidence whose offsets index the original file."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from decimal import Decimal
+from urllib.parse import quote
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
+
+from kg.annotations import DocAnalysis
+from kg.gazetteers import Gazetteers, slug
+from kg.namespaces import DEFAULT_BASE, KGO, PREFIXES
+
+STATUS = {"hotspot": KGO.hotspot, "controlled": KGO.controlled, "on_track": KGO.on_track, "improving": KGO.improving}
+STATUS_LABELS = {
+    "hotspot": ("Diễn biến phức tạp", "Hotspot"),
+    "controlled": ("Đã kiểm soát", "Under control"),
+    "on_track": ("Theo lộ trình kiểm soát", "On track"),
+    "improving": ("Chuyển biến tích cực", "Improving"),
+}
+STATEMENT_CLASS = {
+    "holds_post": KGO.PostHolding,
+    "heads": KGO.Headship,
+    "oversight": KGO.Oversight,
+    "chairs": KGO.Chairing,
+    "attends": KGO.Attendance,
+    "assigned": KGO.TaskAssignment,
+    "citation": KGO.Citation,
+    "status": KGO.StatusAssessment,
+}
+
+
+def _confidence(value: float) -> Literal:
+    return Literal(Decimal(str(round(value, 2))), datatype=XSD.decimal)
+
+
+class GraphBuilder:
+    """Accumulates analyses into one rdflib Graph; IRIs depend only on content, so the same
+    input always gives the same graph."""
+
+    def __init__(self, gazetteers: Gazetteers, base: str = DEFAULT_BASE) -> None:
+        self.g = gazetteers
+        self.base = base if base.endswith(("/", "#")) else base + "/"
+        self.graph = Graph()
+        for prefix, namespace in PREFIXES.items():
+            self.graph.bind(prefix, namespace)
+        self.graph.bind("id", self.base)
+
+    def iri(self, *parts: str) -> URIRef:
+        return URIRef(self.base + "/".join(parts))
+
+    # entities ---------------------------------------------------------------------------------
+    def entity_iri(self, key: str) -> URIRef:
+        kind, _, ident = key.partition(":")
+        if kind == "province":
+            return self.iri("province", ident)
+        if kind == "meeting":
+            raise ValueError("meetings are per source; use meeting_iri")
+        if kind == "principle":
+            principle = self.g.ref.principles.get(ident)
+            return URIRef(principle.iri) if principle else self.iri("principle", ident)
+        return self.iri(kind if kind != "organization" else "org", quote(ident, safe=""))
+
+    def _org(self, key: str, analysis: DocAnalysis | None = None) -> URIRef:
+        node = self.entity_iri(key)
+        ident = key.partition(":")[2]
+        ref = self.g.ref.organizations.get(ident)
+        add = self.graph.add
+        add((node, RDF.type, KGO.Organization))
+        if ref is not None:
+            add((node, RDFS.label, Literal(ref.name, lang="vi")))
+            if ref.name_en:
+                add((node, RDFS.label, Literal(ref.name_en, lang="en")))
+            add((node, KGO.orgKind, Literal(ref.kind)))
+            for code in ref.codes:
+                add((node, KGO.abbreviation, Literal(code)))
+            if ref.parent and ref.parent in self.g.ref.organizations:
+                add((node, ORG.subOrganizationOf, self._org(f"org:{ref.parent}")))
+        elif analysis is not None and key in analysis.entities:
+            entity = analysis.entities[key]
+            add((node, RDFS.label, Literal(entity.label, lang="vi")))
+            add((node, KGO.orgKind, Literal(str(entity.attrs.get("org_kind") or "other"))))
+            province = entity.attrs.get("province")
+            if province:
+                add((node, KGO.province, self._province(str(province))))
+        return node
+
+    def _province(self, key: str) -> URIRef:
+        code = key.partition(":")[2]
+        province = self.g.ref.provinces[code]
+        node = self.iri("province", code)
+        add = self.graph.add
+        add((node, RDF.type, KGO.Province))
+        add((node, RDFS.label, Literal(province.name, lang="vi")))
+        if province.name_en:
+            add((node, RDFS.label, Literal(province.name_en, lang="en")))
+        add((node, KGO.isoCode, Literal(code)))
+        add((node, KGO.provinceKind, Literal("thành phố trực thuộc trung ương" if province.kind == "thành phố" else "tỉnh")))
+        if province.region:
+            add((node, KGO.region, Literal(province.region)))
+        return node
+
+    def _post(self, key: str, analysis: DocAnalysis) -> URIRef:
+        entity = analysis.entities[key]
+        node = self.entity_iri(key)
+        add = self.graph.add
+        add((node, RDF.type, KGO.Post))
+        add((node, RDFS.label, Literal(entity.label, lang="vi")))
+        if entity.attrs.get("label_en"):
+            add((node, RDFS.label, Literal(str(entity.attrs["label_en"]), lang="en")))
+        role = str(entity.attrs.get("role") or entity.label)
+        role_node = self.iri("role", slug(role))
+        add((role_node, RDF.type, KGO.Role))
+        add((role_node, RDFS.label, Literal(role, lang="vi")))
+        add((node, ORG.role, role_node))
+        org_key = entity.attrs.get("organization")
+        if org_key:
+            add((node, ORG.postIn, self._org(str(org_key), analysis)))
+        return node
+
+    def _principle(self, key: str, analysis: DocAnalysis) -> URIRef:
+        ident = key.partition(":")[2]
+        add = self.graph.add
+        principle = self.g.ref.principles.get(ident)
+        node = self.entity_iri(key)
+        add((node, RDF.type, SKOS.Concept))
+        if principle is None:
+            add((node, SKOS.prefLabel, Literal(analysis.entities[key].label, lang="vi")))
+            add((node, SKOS.inScheme, KGO.candidatePrinciples))
+            return node
+        add((node, SKOS.prefLabel, Literal(principle.label_vi, lang="vi")))
+        if principle.label_en:
+            add((node, SKOS.prefLabel, Literal(principle.label_en, lang="en")))
+        for variant in principle.variants:
+            add((node, SKOS.altLabel, Literal(variant, lang="vi")))
+        if principle.definition_vi:
+            add((node, SKOS.definition, Literal(principle.definition_vi, lang="vi")))
+        if principle.definition_en:
+            add((node, SKOS.definition, Literal(principle.definition_en, lang="en")))
+        add((node, SKOS.inScheme, KGO.principles))
+        for part in principle.parts:
+            add((node, SKOS.narrower, self._principle(f"principle:{part}", analysis)))
+        return node
+
+    def entity(self, key: str, analysis: DocAnalysis) -> URIRef:
+        kind = key.partition(":")[0]
+        if kind == "province":
+            return self._province(key)
+        if kind == "org":
+            return self._org(key, analysis)
+        if kind == "post":
+            return self._post(key, analysis)
+        if kind == "principle":
+            return self._principle(key, analysis)
+        entity = analysis.entities[key]
+        node = self.entity_iri(key)
+        add = self.graph.add
+        if kind == "person":
+            add((node, RDF.type, KGO.Person))
+            add((node, RDFS.label, Literal(entity.label, lang="vi")))
+        elif kind == "document":
+            add((node, RDF.type, KGO.OfficialDocument))
+            add((node, KGO.documentNumber, Literal(entity.label)))
+            add((node, RDFS.label, Literal(entity.label, lang="vi")))
+        else:  # pragma: no cover - every kind the components register is handled above
+            raise ValueError(f"unknown entity kind in key {key!r}")
+        return node
+
+    # sources and evidence -----------------------------------------------------------------
+    def source(self, analysis: DocAnalysis) -> URIRef:
+        src = analysis.source
+        node = self.iri("source", quote(src.path, safe="/"))
+        add = self.graph.add
+        add((node, RDF.type, KGO.SourceDocument))
+        add((node, KGO.path, Literal(src.path)))
+        add((node, KGO.sha256, Literal(src.sha256)))
+        meta = src.meta
+        if meta.title:
+            add((node, DCTERMS.title, Literal(meta.title, lang="vi")))
+        if meta.date:
+            add((node, DCTERMS.date, Literal(meta.date.isoformat(), datatype=XSD.date)))
+        if meta.publisher:
+            add((node, DCTERMS.publisher, Literal(meta.publisher)))
+        if meta.language:
+            add((node, DCTERMS.language, Literal(meta.language)))
+        return node
+
+    def evidence(self, analysis: DocAnalysis, source: URIRef, span: tuple[int, int]) -> URIRef:
+        start, end = analysis.clean.to_original(*span)
+        original = analysis.source.text
+        while start < end and original[start].isspace():
+            start += 1
+        while end > start and original[end - 1].isspace():
+            end -= 1
+        node = self.iri("evidence", quote(analysis.source.path, safe="/"), f"{start}-{end}")
+        add = self.graph.add
+        add((node, RDF.type, KGO.Evidence))
+        add((node, KGO.source, source))
+        add((node, KGO.start, Literal(start, datatype=XSD.integer)))
+        add((node, KGO.end, Literal(end, datatype=XSD.integer)))
+        add((node, KGO.quote, Literal(original[start:end])))
+        return node
+
+    def statement(self, kind_class: URIRef, source: URIRef, path: str, identity: str) -> URIRef:
+        digest = hashlib.sha1(f"{kind_class}|{path}|{identity}".encode()).hexdigest()[:20]
+        node = self.iri("statement", digest)
+        self.graph.add((node, RDF.type, kind_class))
+        self.graph.add((node, KGO.source, source))
+        return node
+
+    # documents ------------------------------------------------------------------------------
+    def add(self, analysis: DocAnalysis) -> None:
+        source = self.source(analysis)
+        path = analysis.source.path
+        add = self.graph.add
+
+        grouped: dict[str, list] = defaultdict(list)
+        for mention in analysis.mentions:
+            if mention.kind == "post" or mention.rule == "title-reference":
+                continue  # a bare title resolved only through reference data names nobody
+            grouped[mention.key].append(mention)
+        for key in sorted(grouped):
+            mentions = sorted(grouped[key], key=lambda m: (m.start, m.end))
+            target = self.entity(key, analysis)
+            node = self.statement(KGO.Mention, source, path, key)
+            add((node, KGO.mentions, target))
+            add((node, KGO.surfaceForm, Literal(mentions[0].surface)))
+            add((node, KGO.rule, Literal(sorted({m.rule for m in mentions})[0])))
+            add((node, KGO.confidence, _confidence(max(m.confidence for m in mentions))))
+            for m in mentions:
+                add((node, PROV.wasDerivedFrom, self.evidence(analysis, source, analysis.sentence_of(m.start))))
+
+        facts: dict[tuple, list] = defaultdict(list)
+        for fact in analysis.facts:
+            identity = tuple(sorted((k, v) for k, v in fact.args.items() if k != "task" or fact.kind == "assigned"))
+            facts[(fact.kind, identity)].append(fact)
+        for (kind, identity), group in sorted(facts.items()):
+            self._fact(analysis, source, path, kind, dict(identity), group)
+
+    def _fact(self, analysis, source, path, kind, args, group) -> None:
+        add = self.graph.add
+        if kind == "assigned":
+            identity = f"{args['agency']}|{args['task']}"
+        else:
+            identity = "|".join(f"{k}={v}" for k, v in sorted(args.items()))
+        node = self.statement(STATEMENT_CLASS[kind], source, path, identity)
+        add((node, KGO.rule, Literal(sorted({f.rule for f in group})[0])))
+        add((node, KGO.confidence, _confidence(max(f.confidence for f in group))))
+        for fact in group:
+            add((node, PROV.wasDerivedFrom, self.evidence(analysis, source, fact.span)))
+            for span in fact.also:
+                add((node, PROV.wasDerivedFrom, self.evidence(analysis, source, span)))
+        ent = lambda key: self.entity(key, analysis)  # noqa: E731
+        if kind in ("holds_post", "heads"):
+            add((node, KGO.holder, ent(args["person"])))
+            if kind == "holds_post":
+                add((node, KGO.post, ent(args["post"])))
+            else:
+                add((node, KGO.organization, ent(args["organization"])))
+        elif kind == "oversight":
+            add((node, KGO.leader, ent(args["leader"])))
+            add((node, KGO.province, ent(args["province"])))
+        elif kind in ("chairs", "attends"):
+            meeting = self.iri("meeting", quote(path, safe="/"), args["date"])
+            add((meeting, RDF.type, KGO.Meeting))
+            add((meeting, KGO.date, Literal(args["date"], datatype=XSD.date)))
+            add((meeting, KGO.source, source))
+            add((node, KGO.meeting, meeting))
+            add((node, KGO.chair if kind == "chairs" else KGO.attendee, ent(args["person"])))
+        elif kind == "assigned":
+            add((node, KGO.agency, ent(args["agency"])))
+            add((node, KGO.task, Literal(args["task"])))
+        elif kind == "citation":
+            add((node, KGO.document, ent(args["document"])))
+            if "type" in args:
+                add((node, KGO.documentType, Literal(args["type"], lang="vi")))
+            if "issuer" in args:
+                add((node, KGO.issuer, ent(args["issuer"])))
+            if "date" in args:
+                add((node, KGO.issued, Literal(args["date"], datatype=XSD.date)))
+            if "signer" in args:
+                add((node, KGO.signer, ent(args["signer"])))
+        elif kind == "status":
+            add((node, KGO.province, ent(args["province"])))
+            status = STATUS[args["status"]]
+            add((node, KGO.status, status))
+            vi, en = STATUS_LABELS[args["status"]]
+            add((status, RDF.type, KGO.EpidemicStatus))
+            add((status, RDF.type, SKOS.Concept))
+            add((status, KGO.statusCode, Literal(args["status"])))
+            add((status, SKOS.prefLabel, Literal(vi, lang="vi")))
+            add((status, SKOS.prefLabel, Literal(en, lang="en")))
+            add((status, SKOS.inScheme, KGO.epidemicStatuses))
+
+
+def to_turtle(graph: Graph) -> bytes:
+    """Turtle with a fixed order of subjects and predicates, so equal graphs give equal bytes."""
+    return graph.serialize(format="turtle", encoding="utf-8")
