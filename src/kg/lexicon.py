@@ -29,6 +29,7 @@ CUE_KINDS = frozenset(
         "honorific",
         "post_link",
         "date_cue",
+        "function_word",
     }
 )
 STATUS_VALUES = frozenset({"hotspot", "controlled", "on_track", "improving"})

@@ -70,11 +70,16 @@ def register_local_org(
     return key
 
 
+def pattern_is_name(pattern: OrgPattern) -> bool:
+    return pattern.complement == "name"
+
+
 class EntityFinder:
     """Adds province, organisation and post mentions to `doc._.kg`."""
 
     def __init__(self, gazetteers: Gazetteers) -> None:
         self.g = gazetteers
+        self.function_words = frozenset(gazetteers.lexicon.texts("function_word"))
 
     def __call__(self, doc: Doc) -> Doc:
         analysis = get_analysis(doc)
@@ -168,6 +173,13 @@ class EntityFinder:
             m = self.g.org_heads.match_at(text, words, i)
             if m is None or not text[m.start].isupper():
                 continue
+            if is_caps_line(text, m.start) and m.last - m.first == 1 and pattern_is_name(m.value):
+                continue  # "BÁO CÁO", "HỘI NGHỊ": one-word heads are too ambiguous in capitals
+            if is_caps_line(text, m.start) and i > 0:
+                line_start = text.rfind("\n", 0, m.start) + 1
+                previous = words[i - 1]
+                if previous.start >= line_start and len(previous.text) > 2:
+                    continue  # "NHIỆM VỤ", "XÃ HỘI": in a capitalised line a head starts the name
             pattern: OrgPattern = m.value
             nxt = m.last
             if nxt >= len(words) or text[m.end : words[nxt].start] not in (" ", " - "):
@@ -213,31 +225,40 @@ class EntityFinder:
                 label = f"{pattern.canonical} {name}"
                 yield m.start, end, label, pattern.kind, None
 
-    @staticmethod
-    def _name_run(text: str, words: list[Word], i: int) -> int | None:
-        """End (exclusive word index) of a proper name starting at word i, or None."""
+    def _name_run(self, text: str, words: list[Word], i: int) -> int | None:
+        """End (exclusive word index) of a proper name starting at word i, or None. Lowercase
+        words continue a name ("Cục Y tế dự phòng", "Bệnh viện Nội tiết Trung ương") unless
+        they are function words or verbs, which end it ("Bệnh viện E vào hỗ trợ …")."""
         if not (words[i].capitalised or words[i].text.isdigit()):
             return None
+        stop = self.function_words
         j = i + 1
-        while j < len(words) and j < i + 8:
-            gap = text[words[j - 1].end : words[j].start]
-            if gap not in (" ", " - ", "-"):
+        while j < len(words) and j < i + 10:
+            if text[words[j - 1].end : words[j].start] not in (" ", " - ", "-"):
                 break
             if words[j].capitalised:
                 j += 1
                 continue
-            # lowercase words continue a name only when a capitalised word or the end of the
-            # phrase follows within three words ("Cục Y tế dự phòng,", "Bệnh viện Nội tiết Trung ương")
             k = j
-            while k < len(words) and k < j + 3 and not words[k].capitalised:
-                if text[words[k - 1].end : words[k].start] != " ":
-                    break
+            while (
+                k < len(words)
+                and k < j + 3
+                and not words[k].capitalised
+                and words[k].key not in stop
+                and (k + 1 >= len(words) or f"{words[k].key} {words[k + 1].key}" not in stop)
+                and text[words[k - 1].end : words[k].start] == " "
+            ):
                 k += 1
-            after = text[words[k - 1].end : words[k - 1].end + 1]
-            if k < len(words) and words[k].capitalised and text[words[k - 1].end : words[k].start] == " ":
+            if k == j:
+                break
+            ended_by = text[words[k - 1].end : words[k].start] if k < len(words) else ""
+            if k < len(words) and ended_by == " " and words[k].capitalised:
                 j = k
                 continue
-            if after in (",", ";", ".", ")", "\n", "") and k - j <= 3:
+            closed = k >= len(words) or ended_by.strip(" ") != "" or words[k].key in stop or (
+                k + 1 < len(words) and f"{words[k].key} {words[k + 1].key}" in stop
+            )
+            if closed:
                 j = k
             break
         return j

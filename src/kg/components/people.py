@@ -43,8 +43,9 @@ class PeopleFinder:
         post_starting = {m.start: m for m in posts}
         people: list[Mention] = []
 
+        provinces = [(m.start, m.end) for m in analysis.mentions_of("province")]
         for start, end, person, rule, confidence in self._candidates(
-            text, words, covered, post_ending, post_starting
+            text, words, covered, post_ending, post_starting, provinces
         ):
             name = text[start:end]
             label = person.name if person else _display(name)
@@ -61,8 +62,27 @@ class PeopleFinder:
         self._post_links(analysis, text)
         return doc
 
+    @staticmethod
+    def drop_subsumed_posts(analysis: DocAnalysis) -> None:
+        """"Bộ trưởng Nguyễn Thanh Long" after "Bộ trưởng Bộ Y tế Nguyễn Thanh Long": the bare
+        role says nothing the full post does not, so it is not a post of its own."""
+        full: dict[str, set[str]] = {}
+        for fact in analysis.facts:
+            if fact.kind == "holds_post":
+                entity = analysis.entities[fact.args["post"]]
+                if entity.label != entity.attrs.get("role"):
+                    full.setdefault(fact.args["person"], set()).add(str(entity.attrs.get("role")))
+        kept = []
+        for fact in analysis.facts:
+            if fact.kind == "holds_post":
+                entity = analysis.entities[fact.args["post"]]
+                if entity.label == entity.attrs.get("role") and entity.label in full.get(fact.args["person"], ()):
+                    continue
+            kept.append(fact)
+        analysis.facts = kept
+
     # candidates ---------------------------------------------------------------------------
-    def _candidates(self, text, words, covered, post_ending, post_starting):
+    def _candidates(self, text, words, covered, post_ending, post_starting, provinces):
         taken: list[tuple[int, int]] = []
         for m in self.g.people.find_all(text, words):
             if text[m.start].isupper():
@@ -72,6 +92,8 @@ class PeopleFinder:
             start, end = words[first].start, words[last - 1].end
             if any(s < end and start < e for s, e in taken):
                 continue
+            if any(s <= start and end <= e for s, e in provinces):
+                continue  # "Chủ tịch Hà Nội": a place, not a person
             cue = self._cue(text, start, end, post_ending, post_starting)
             if cue is None:
                 continue

@@ -30,13 +30,22 @@ class PrincipleFinder:
     def __init__(self, gazetteers: Gazetteers, max_words: int = 14) -> None:
         self.g = gazetteers
         self.max_words = max_words
+        self.parents: dict[str, set[str]] = {}
+        for principle in gazetteers.ref.principles.values():
+            for part in principle.parts:
+                self.parents.setdefault(part, set()).add(principle.id)
 
     def __call__(self, doc: Doc) -> Doc:
         analysis = get_analysis(doc)
         text = doc.text
         words = words_of(text)
         known_spans: list[tuple[int, int]] = []
-        for m in self.g.principles.find_all(text, words):
+        matches = list(self.g.principles.find_all(text, words))
+        present = {m.value.id for m in matches}
+        for m in matches:
+            parents = self.parents.get(m.value.id, set())
+            if parents and not m.value.parts and not parents & present:
+                continue  # a component ("khai báo y tế") counts only where its whole is invoked
             key = register_principle(analysis, m.value)
             analysis.add_mention(Mention("principle", m.start, m.end, key, m.surface, "reference-scheme"))
             known_spans.append((m.start, m.end))

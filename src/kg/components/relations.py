@@ -12,6 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from kg.annotations import DocAnalysis, Fact, Mention, get_analysis
+from kg.components.people import PeopleFinder
 from kg.gazetteers import Gazetteers, default_gazetteers
 from kg.lexicon import Cue
 
@@ -73,12 +74,14 @@ class RelationFinder:
             found = self._meeting(a, text, sentence, in_s, paragraph_of)
             if found is not None:
                 meeting = found
-            if meeting is not None and (found is not None or paragraph_of(s_start) == paragraph_of(int(meeting[2]))):
+            near = meeting is not None and 0 <= paragraph_of(s_start) - paragraph_of(int(meeting[2])) <= 3
+            if meeting is not None and (found is not None or near):
                 self._attendance(a, text, sentence, in_s, meeting)
             for clause in _clauses(text, s_start, s_end):
                 self._oversight(a, text, clause, [p for p in in_s if _inside(p, clause)], provinces)
                 self._status(a, text, clause, [p for p in provinces if _inside(p, clause)], orgs)
             self._assignments(a, text, sentence, orgs, provinces)
+        PeopleFinder.drop_subsumed_posts(a)
         return doc
 
     # oversight ---------------------------------------------------------------------------
