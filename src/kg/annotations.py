@@ -61,7 +61,9 @@ class DocAnalysis:
     entities: dict[str, Entity] = field(default_factory=dict)
     mentions: list[Mention] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
-    dates: list[tuple[int, int, date, bool]] = field(default_factory=list)  # start, end, value, explicit year
+    dates: list[tuple[int, int, date, bool]] = field(
+        default_factory=list
+    )  # start, end, value, explicit year
 
     def add_entity(self, kind: str, key: str, label: str, **attrs: object) -> Entity:
         entity = self.entities.get(key)

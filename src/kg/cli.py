@@ -36,17 +36,42 @@ def main() -> None:
 
 @main.command()
 @click.argument("corpus", type=click.Path(file_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("graph.ttl"),
-              show_default=True, help="Turtle file to write (replaced atomically).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("graph.ttl"),
+    show_default=True,
+    help="Turtle file to write (replaced atomically).",
+)
 @click.option("--base", default=None, help="Base IRI for the graph's own resources.")
-@click.option("--validate/--no-validate", default=True, show_default=True,
-              help="Check the graph against the SHACL shapes before writing it.")
-@click.option("--strict", is_flag=True, help="Exit 1 and keep any earlier output if a file is skipped or the graph does not conform.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="Use reference data from this folder instead of kg's own.")
+@click.option(
+    "--validate/--no-validate",
+    default=True,
+    show_default=True,
+    help="Check the graph against the SHACL shapes before writing it.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 and keep any earlier output if a file is skipped or the graph does not conform.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Use reference data from this folder instead of kg's own.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
-def build(corpus: Path, output: Path, base: str | None, validate: bool, strict: bool,
-          data_dir: str | None, quiet: bool) -> None:
+def build(
+    corpus: Path,
+    output: Path,
+    base: str | None,
+    validate: bool,
+    strict: bool,
+    data_dir: str | None,
+    quiet: bool,
+) -> None:
     """Build a graph from CORPUS, a folder of .txt/.md documents with an optional manifest.csv.
 
     Files that cannot be read are reported by name and skipped; the rest is built. The output
@@ -60,7 +85,9 @@ def build(corpus: Path, output: Path, base: str | None, validate: bool, strict: 
             click.echo(f"  analysing {path}", err=True)
 
     try:
-        result = build_graph(corpus, base=base or DEFAULT_BASE, data_dir=data_dir, progress=progress)
+        result = build_graph(
+            corpus, base=base or DEFAULT_BASE, data_dir=data_dir, progress=progress
+        )
     except KgError as exc:
         _fail(str(exc))
         return
@@ -95,17 +122,44 @@ def build(corpus: Path, output: Path, base: str | None, validate: bool, strict: 
 
 @main.command()
 @click.argument("name", required=False)
-@click.option("-g", "--graph", type=click.Path(dir_okay=False, path_type=Path), default=Path("graph.ttl"),
-              show_default=True, help="Graph file to query (Turtle, N-Triples, N-Quads, TriG).")
+@click.option(
+    "-g",
+    "--graph",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("graph.ttl"),
+    show_default=True,
+    help="Graph file to query (Turtle, N-Triples, N-Quads, TriG).",
+)
 @click.option("--sparql", help="Run this SPARQL text instead of a canned query.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv"]), default="table",
-              show_default=True)
-@click.option("-p", "--param", "params", multiple=True, metavar="VAR=VALUE",
-              help="Bind a query variable to a value (as an RDF literal, or an IRI if it looks like one).")
-@click.option("--min-confidence", type=float, default=None, help="Drop rows whose ?confidence is lower.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "tsv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="VAR=VALUE",
+    help="Bind a query variable to a value (as an RDF literal, or an IRI if it looks like one).",
+)
+@click.option(
+    "--min-confidence", type=float, default=None, help="Drop rows whose ?confidence is lower."
+)
 @click.option("--list", "list_queries", is_flag=True, help="List the canned queries and exit.")
-def query(name: str | None, graph: Path, sparql: str | None, fmt: str, params: tuple[str, ...],
-          min_confidence: float | None, list_queries: bool) -> None:
+def query(
+    name: str | None,
+    graph: Path,
+    sparql: str | None,
+    fmt: str,
+    params: tuple[str, ...],
+    min_confidence: float | None,
+    list_queries: bool,
+) -> None:
     """Run a canned query NAME (see --list), a .rq FILE, or --sparql TEXT against a graph."""
     from kg.query import canned_names, filter_confidence, format_rows, load_query, open_graph, run
 
@@ -132,9 +186,20 @@ def query(name: str | None, graph: Path, sparql: str | None, fmt: str, params: t
 
 @main.command()
 @click.argument("graph", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--shapes", type=click.Path(path_type=Path), default=None, help="Folder (or file) of SHACL shapes.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "turtle", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--shapes",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder (or file) of SHACL shapes.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "turtle", "json"]),
+    default="text",
+    show_default=True,
+)
 def validate(graph: Path, shapes: Path | None, fmt: str) -> None:
     """Check GRAPH (Turtle) against the SHACL shapes. Exit 0 if it conforms, 1 if not."""
     from kg.validate import format_text, load_graph, load_shapes, validate_graph
@@ -147,8 +212,13 @@ def validate(graph: Path, shapes: Path | None, fmt: str) -> None:
     if fmt == "turtle":
         click.echo(report.report_graph.serialize(format="turtle"))
     elif fmt == "json":
-        click.echo(json.dumps({"conforms": not report.errors,
-                               "results": [v.__dict__ for v in report.violations]}, ensure_ascii=False, indent=1))
+        click.echo(
+            json.dumps(
+                {"conforms": not report.errors, "results": [v.__dict__ for v in report.violations]},
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
     else:
         click.echo(format_text(report), nl=False)
     sys.exit(EXIT_INVALID if report.errors else EXIT_OK)

@@ -26,7 +26,7 @@ from kg.reference import (
     Role,
     load_reference,
 )
-from kg.text import fold, strip_tones
+from kg.text import fold, fold_tones
 
 DATA_DIR = Path(__file__).parent / "data"
 PROVINCE_PREFIXES = ("thành phố", "tp", "tỉnh", "thủ đô", "tp.")
@@ -66,7 +66,9 @@ def load_org_patterns(path: Path | None = None) -> tuple[OrgPattern, ...]:
         if not row["head"].strip() or not row["canonical"].strip():
             raise DataFileError(path, "empty head or canonical name", reader.line_num)
         patterns.append(
-            OrgPattern(row["head"].strip(), row["canonical"].strip(), row["kind"], row["complement"])
+            OrgPattern(
+                row["head"].strip(), row["canonical"].strip(), row["kind"], row["complement"]
+            )
         )
     return tuple(patterns)
 
@@ -135,8 +137,8 @@ def build_gazetteers(ref: ReferenceData, lexicon: Lexicon) -> Gazetteers:
         for variant in person.variants:
             g.people.add(variant, person)
         for name in (person.name, *person.variants):
-            if person not in tone_free[strip_tones(name)]:
-                tone_free[strip_tones(name)].append(person)
+            if person not in tone_free[fold_tones(name)]:
+                tone_free[fold_tones(name)].append(person)
     g.people_by_tone_free = dict(tone_free)
     for principle in sorted(ref.principles.values(), key=lambda p: p.id):
         g.principles.add(principle.label_vi, principle)

@@ -123,7 +123,9 @@ _CREDIT = re.compile(
 )
 _BYLINE = re.compile(r"^\s*(?:[A-ZÀ-ỸĐ][A-ZÀ-ỸĐ.]*\s*){1,5}(?:\s*\([^)]{1,40}\))?\s*$")
 _DATELINE = re.compile(r"^\s*\((?:[A-Z][\w.]*\.(?:vn|com|net|org)|[A-Z]{2,8})\)\s*[-–—]\s*")
-_NOISE_LINE = re.compile(r"^\s*(?:In bài này|Top|Chia sẻ|Bình luận|[.;,]|\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2})\s*$")
+_NOISE_LINE = re.compile(
+    r"^\s*(?:In bài này|Top|Chia sẻ|Bình luận|[.;,]|\d{1,2}/\d{1,2}/\d{4}\s+\d{1,2}:\d{2})\s*$"
+)
 
 
 def non_body_spans(text: str) -> list[tuple[int, int]]:

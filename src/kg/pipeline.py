@@ -12,6 +12,8 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
+from kg.annotations import DocAnalysis
+
 # Importing the modules registers their factories even when kg is not installed.
 from kg.components import (  # noqa: F401
     dates,
@@ -22,7 +24,6 @@ from kg.components import (  # noqa: F401
     relations,
     sentences,
 )
-from kg.annotations import DocAnalysis
 from kg.ingest import Source
 from kg.text import clean
 

@@ -142,11 +142,14 @@ def format_rows(variables: list[str], rows: list[dict], fmt: str) -> str:
         return buffer.getvalue()
     if fmt != "table":
         raise QueryError(f"unknown output format {fmt!r}; use one of {', '.join(FORMATS)}")
-    cells = [[c.replace("\n", " ") if len(c) <= 60 else c[:57].replace("\n", " ") + "..." for c in r] for r in plain]
+    cells = [
+        [c.replace("\n", " ") if len(c) <= 60 else c[:57].replace("\n", " ") + "..." for c in r]
+        for r in plain
+    ]
     widths = [max([len(v), *(len(r[i]) for r in cells)]) for i, v in enumerate(variables)]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(variables, widths)).rstrip()]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(lines) + "\n"
 

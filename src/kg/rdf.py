@@ -15,7 +15,12 @@ from kg.annotations import DocAnalysis
 from kg.gazetteers import Gazetteers, slug
 from kg.namespaces import DEFAULT_BASE, KGO, PREFIXES
 
-STATUS = {"hotspot": KGO.hotspot, "controlled": KGO.controlled, "on_track": KGO.on_track, "improving": KGO.improving}
+STATUS = {
+    "hotspot": KGO.hotspot,
+    "controlled": KGO.controlled,
+    "on_track": KGO.on_track,
+    "improving": KGO.improving,
+}
 STATUS_LABELS = {
     "hotspot": ("Diễn biến phức tạp", "Hotspot"),
     "controlled": ("Đã kiểm soát", "Under control"),
@@ -99,7 +104,15 @@ class GraphBuilder:
         if province.name_en:
             add((node, RDFS.label, Literal(province.name_en, lang="en")))
         add((node, KGO.isoCode, Literal(code)))
-        add((node, KGO.provinceKind, Literal("thành phố trực thuộc trung ương" if province.kind == "thành phố" else "tỉnh")))
+        add(
+            (
+                node,
+                KGO.provinceKind,
+                Literal(
+                    "thành phố trực thuộc trung ương" if province.kind == "thành phố" else "tỉnh"
+                ),
+            )
+        )
         if province.region:
             add((node, KGO.region, Literal(province.region)))
         return node
@@ -232,11 +245,21 @@ class GraphBuilder:
             add((node, KGO.rule, Literal(sorted({m.rule for m in mentions})[0])))
             add((node, KGO.confidence, _confidence(max(m.confidence for m in mentions))))
             for m in mentions:
-                add((node, PROV.wasDerivedFrom, self.evidence(analysis, source, analysis.sentence_of(m.start))))
+                add(
+                    (
+                        node,
+                        PROV.wasDerivedFrom,
+                        self.evidence(analysis, source, analysis.sentence_of(m.start)),
+                    )
+                )
 
         facts: dict[tuple, list] = defaultdict(list)
         for fact in analysis.facts:
-            identity = tuple(sorted((k, v) for k, v in fact.args.items() if k != "task" or fact.kind == "assigned"))
+            identity = tuple(
+                sorted(
+                    (k, v) for k, v in fact.args.items() if k != "task" or fact.kind == "assigned"
+                )
+            )
             facts[(fact.kind, identity)].append(fact)
         for (kind, identity), group in sorted(facts.items()):
             self._fact(analysis, source, path, kind, dict(identity), group)

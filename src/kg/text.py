@@ -12,29 +12,96 @@ _MARKUP = re.compile(r"\*\*|__|</?(?:u|b|i|em|strong|sup|sub)>|<br\s*/?>", re.IG
 _ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\ufeff", "\u00ad"}
 _SPACES = {"\t", "\u00a0", "\u2002", "\u2003", "\u2009", "\u202f", "\u3000", "\x0b", "\x0c"}
 
-# Old-style tone placement on the open diphthongs oa, oe, uy ("hoà", "khoẻ", "thuỷ") is folded
-# to the placement the reference data uses ("hòa", "khỏe", "thủy"); same length, so offsets hold.
-_GRAVE, _ACUTE, _HOOK, _TILDE, _DOT = "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"
-_TONES = (_GRAVE, _ACUTE, _HOOK, _TILDE, _DOT)
-_OLD_TONE = re.compile(
-    r"(?<![qQ])([oO])([aAeE])([\u0300\u0301\u0309\u0303\u0323])(?![^\W\d_])"
-    r"|(?<![qQ])([uU])([yY])([\u0300\u0301\u0309\u0303\u0323])(?![^\W\d_])"
+# The tone mark of every syllable goes where the reference data writes it ("hòa", "thủy",
+# "hoàng"); moving a mark never changes the text's length, so offsets hold.
+# The five Vietnamese tone marks as combining characters (grave, acute, tilde, hook, dot below).
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
+# Vowels that carry a quality mark (breve, circumflex, horn); the tone goes on them.
+_MARKED_VOWELS = frozenset("ăâêôơư")
+_SYLLABLE = re.compile(
+    r"(ngh|ng|gh|gi|qu|ch|kh|nh|ph|th|tr|[bcdđghklmnpqrstvx])?"
+    r"([aăâeêioôơuưy]{1,3})"
+    r"(ch|ng|nh|[cmnpt])?"
 )
+_WORD = re.compile(r"[^\W\d_]+")
+_DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212]")
+_SPACED_DASH = re.compile(r"\s*-\s+|\s+-\s*")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
-def _move_tone(match: re.Match[str]) -> str:
-    first, second, tone = (
-        match.group(1, 2, 3) if match.group(1) is not None else match.group(4, 5, 6)
-    )
-    return first + tone + second
+def _tone_index(vowels: str, final: str) -> int:
+    """Where the new-style orthography ("hòa", "thủy", "người", "hoàng") puts the tone mark."""
+    marked = [i for i, ch in enumerate(vowels) if ch in _MARKED_VOWELS]
+    if marked:
+        return marked[-1]  # "ươ" takes it on ơ, "uyê" on ê
+    if len(vowels) == 1:
+        return 0
+    if len(vowels) == 3:
+        return 1  # "oai", "uya", "oeo"
+    return 1 if final else 0  # "hoàng" but "hòa", "thủy", "mùa"
+
+
+def _place_tone(word: str) -> str:
+    """Move the tone mark of one lower-case syllable to its canonical vowel.
+
+    Words that are not a well-formed Vietnamese syllable, or carry no tone, are left alone.
+    """
+    decomposed = unicodedata.normalize("NFD", word)
+    tones = [ch for ch in decomposed if ch in _TONES]
+    if len(tones) != 1:
+        return word
+    bare = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _TONES))
+    match = _SYLLABLE.fullmatch(bare)
+    if match is None:
+        return word
+    initial, vowels, final = match.group(1) or "", match.group(2), match.group(3) or ""
+    i = _tone_index(vowels, final)
+    toned = unicodedata.normalize("NFC", vowels[i] + tones[0])
+    return initial + vowels[:i] + toned + vowels[i + 1 :] + final
+
+
+def fold(text: str) -> str:
+    """The matching key of a name: equal keys mean "the same name as written".
+
+    NFC, case-folded, the tone mark of every syllable moved to its new-style place ("hoà" →
+    "hòa", "thuỷ" → "thủy"), invisible characters dropped, whitespace collapsed, and any dash
+    (-, –, —, …) with whitespace on either side written as " - ". An unspaced hyphen stays as it
+    is, so "BR-VT" and "COVID-19" keep their shape.
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text).casefold()
+    text = _DASHES.sub("-", text)
+    text = _WORD.sub(lambda m: _place_tone(m.group(0)), text)
+    text = " ".join(text.split())
+    text = _SPACED_DASH.sub(" - ", text)
+    return unicodedata.normalize("NFC", text)
+
+
+def fold_tones(text: str) -> str:
+    """A looser key for text that lost its diacritics (scanned slips, OCR, ASCII input).
+
+    `fold(text)` with every diacritic removed — the five tone marks and also the breve,
+    circumflex and horn — and "đ" written as "d": "Bà Rịa - Vũng Tàu" → "ba ria - vung tau",
+    "BLĐTBXH" → "bldtbxh". Distinct names can share this key, so use it only as a fallback.
+    """
+    decomposed = unicodedata.normalize("NFD", fold(text))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", bare.replace("đ", "d"))
 
 
 def canonical_tones(text: str) -> str:
-    """Return `text` (NFC) with old-style tone marks on oa/oe/uy moved to the first vowel."""
-    decomposed = unicodedata.normalize("NFD", text)
-    # Only tone marks that directly follow the vowel are moved; other diacritics stay put.
-    moved = _OLD_TONE.sub(_move_tone, decomposed)
-    return unicodedata.normalize("NFC", moved)
+    """`text` in NFC with each syllable's tone mark on its canonical vowel, case kept."""
+    text = unicodedata.normalize("NFC", text)
+
+    def place(m: re.Match[str]) -> str:
+        word = m.group(0)
+        lower = word.lower()
+        placed = _place_tone(lower)
+        if placed == lower or len(placed) != len(word):
+            return word
+        return "".join(p.upper() if w.isupper() else p for p, w in zip(placed, word, strict=True))
+
+    return _WORD.sub(place, text)
 
 
 @dataclass(frozen=True)
@@ -103,25 +170,14 @@ def clean(original: str, blank: list[tuple[int, int]] | None = None) -> CleanTex
         composed = unicodedata.normalize("NFC", chunk)
         for ch in composed:
             out.append(ch)
-            ostart = cstart - 1 if chunk == "\n" and cstart > 0 and original[cstart - 1] == "\r" else cstart
+            ostart = (
+                cstart - 1
+                if chunk == "\n" and cstart > 0 and original[cstart - 1] == "\r"
+                else cstart
+            )
             starts.append(ostart)
             ends.append(cend)
     text = canonical_tones("".join(out))
     if len(text) != len(out):  # pragma: no cover - canonical_tones is length-preserving
         raise AssertionError("tone normalisation changed the text length")
     return CleanText(original, text, tuple(starts), tuple(ends))
-
-
-def fold(text: str) -> str:
-    """Matching key: canonical tones, case-folded, single spaces, dashes unified."""
-    text = canonical_tones(unicodedata.normalize("NFC", text)).casefold()
-    text = re.sub(r"\s*[-\u2010-\u2015]\s*", " - ", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def strip_tones(text: str) -> str:
-    """Key without tone marks (and đ→d): two names equal under it differ only by tone marks,
-    the commonest slip in scanned or hastily typed text."""
-    decomposed = unicodedata.normalize("NFD", fold(text))
-    kept = "".join(c for c in decomposed if c not in _TONES)
-    return unicodedata.normalize("NFC", kept).replace("đ", "d")

@@ -14,7 +14,9 @@ from kg.lexicon import default_lexicon
 
 _WORDY = re.compile(r"(?<!\d)(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})(?!\d)", re.IGNORECASE)
 _NUMERIC = re.compile(r"(?<![\d/.])(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?!\d)")
-_SHORT = re.compile(r"(?<![\d/.])(\d{1,2})/(\d{1,2})(?![\d/]|\s*(?:địa phương|tỉnh|huyện|xã|ca|người|F))")
+_SHORT = re.compile(
+    r"(?<![\d/.])(\d{1,2})/(\d{1,2})(?![\d/]|\s*(?:địa phương|tỉnh|huyện|xã|ca|người|F))"
+)
 
 
 def _make(year: int, month: int, day: int) -> date | None:

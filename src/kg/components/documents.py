@@ -32,7 +32,9 @@ _SIGNATURE = re.compile(r"(?:Đã ký|\(Đã ký\)|\(đã ký\)|Ký tên)\s*:?\s
 _BETWEEN_FILLER = re.compile(
     r"ngày|tháng|năm|số|và|ký|ban hành|[\d/.,()\s-]|[A-ZĐ]{1,6}", re.IGNORECASE
 )
-_UNIT = re.compile(r"^\s*(?:ngày|tháng|năm|triệu|tỷ|nghìn|ca|người|liều|%|điểm|xã|tỉnh)", re.IGNORECASE)
+_UNIT = re.compile(
+    r"^\s*(?:ngày|tháng|năm|triệu|tỷ|nghìn|ca|người|liều|%|điểm|xã|tỉnh)", re.IGNORECASE
+)
 _NEEDS_SO = {"KH", "BC", "TB", "CV", "HD"}
 
 
@@ -65,7 +67,7 @@ class DocumentFinder:
         words = words_of(text)
         type_before: dict[int, tuple[int, DocType]] = {}
         for m in self.g.doc_type_words.find_all(text, words):
-            if not text[m.start].isupper() and not text[m.start:m.end].islower():
+            if not text[m.start].isupper() and not text[m.start : m.end].islower():
                 continue
             after = re.match(r"[ ]+(?:số[ ]*:?[ ]*)?", text[m.end : m.end + 12])
             if after:
@@ -81,8 +83,17 @@ class DocumentFinder:
                 elif m.start() not in type_before:
                     continue
             number = "".join(
-                part or "" for part in (m.group("num"), "/" + m.group("year") if m.group("year") else "",
-                                        m.group("s1"), a, m.group("s2"), b, m.group("s3"), c)
+                part or ""
+                for part in (
+                    m.group("num"),
+                    "/" + m.group("year") if m.group("year") else "",
+                    m.group("s1"),
+                    a,
+                    m.group("s2"),
+                    b,
+                    m.group("s3"),
+                    c,
+                )
             )
             word_type = type_before.get(m.start())
             if word_type and text[m.start() - 4 : m.start()].strip() and word_type[1]:
@@ -115,7 +126,9 @@ class DocumentFinder:
     def _describe(self, analysis: DocAnalysis, text: str, c: Citation, later, own) -> None:
         key = f"document:{slug(c.number)}"
         analysis.add_entity("document", key, c.number, number=c.number)
-        analysis.add_mention(Mention("document", c.start, c.end, key, text[c.start : c.end], "document-code"))
+        analysis.add_mention(
+            Mention("document", c.start, c.end, key, text[c.start : c.end], "document-code")
+        )
         args: dict[str, str] = {"document": key}
         also: list[tuple[int, int]] = []
         if c.doc_type is not None:
@@ -127,7 +140,9 @@ class DocumentFinder:
                     also.append(title[1])
         sentence = analysis.sentence_of(c.start)
         limit = min([sentence[1], *(x.start for x in later), c.end + 90])
-        issuer = self._issuer_after(analysis, text, c.end, limit) or self._issuer_from_code(analysis, text, c)
+        issuer = self._issuer_after(analysis, text, c.end, limit) or self._issuer_from_code(
+            analysis, text, c
+        )
         if issuer is not None:
             args["issuer"] = issuer
         when = self._date_after(analysis, text, c, limit)
@@ -139,7 +154,9 @@ class DocumentFinder:
             if signer is not None:
                 args["signer"] = signer[0]
                 also.append(signer[1])
-        analysis.add_fact(Fact("citation", args, (c.start, c.end), "document-code", 1.0, tuple(also)))
+        analysis.add_fact(
+            Fact("citation", args, (c.start, c.end), "document-code", 1.0, tuple(also))
+        )
 
     def _title_type(self, text: str, after: int):
         """The capitalised title of an official document ("THÔNG BÁO") below its number."""
@@ -163,7 +180,9 @@ class DocumentFinder:
             return None
         pos = m.end()
         candidates = [
-            x for x in analysis.mentions if x.start == pos and x.kind in ("post", "organization", "person")
+            x
+            for x in analysis.mentions
+            if x.start == pos and x.kind in ("post", "organization", "person")
         ]
         if not candidates:
             return None
@@ -175,21 +194,41 @@ class DocumentFinder:
             found = self.g.issuer_codes.get(code_key(code))
             if isinstance(found, Organization):
                 key = register_org(analysis, found)
-                analysis.add_mention(Mention("organization", c.start, c.end, key, text[c.start : c.end], "issuer-code", 0.9))
+                analysis.add_mention(
+                    Mention(
+                        "organization",
+                        c.start,
+                        c.end,
+                        key,
+                        text[c.start : c.end],
+                        "issuer-code",
+                        0.9,
+                    )
+                )
                 return key
             if isinstance(found, Post):
                 key = f"post:{found.id}"
-                analysis.add_entity("post", key, found.label, label_en=found.label_en, role=found.role,
-                                    role_heads=False, organization=f"org:{found.organization}" if found.organization else None,
-                                    post_id=found.id)
+                analysis.add_entity(
+                    "post",
+                    key,
+                    found.label,
+                    label_en=found.label_en,
+                    role=found.role,
+                    role_heads=False,
+                    organization=f"org:{found.organization}" if found.organization else None,
+                    post_id=found.id,
+                )
                 return key
             expansion = self.g.generic_codes.get(code_key(code))
             if expansion:
                 s_start, _ = analysis.sentence_of(c.start)
-                prev = max((s for s in analysis.sentences if s[1] <= s_start), default=(s_start, s_start))
+                prev = max(
+                    (s for s in analysis.sentences if s[1] <= s_start), default=(s_start, s_start)
+                )
                 window = (prev[0], c.start)
                 matches = [
-                    m for m in analysis.mentions_of("organization")
+                    m
+                    for m in analysis.mentions_of("organization")
                     if window[0] <= m.start < window[1]
                     and fold(analysis.entities[m.key].label).startswith(fold(expansion))
                 ]
@@ -205,7 +244,11 @@ class DocumentFinder:
         for start, end, value, _ in analysis.dates:
             if header is not None and header.start() <= start < header.end():
                 return value.isoformat(), (start, end)
-            if header is None and c.end <= start < limit and "ngày" in text[max(c.end, start - 8) : start]:
+            if (
+                header is None
+                and c.end <= start < limit
+                and "ngày" in text[max(c.end, start - 8) : start]
+            ):
                 return value.isoformat(), (start, end)
         return None
 
@@ -253,7 +296,15 @@ class DocumentFinder:
         from kg.components.gazetteer import EntityFinder
 
         key = EntityFinder(self.g).register_post(analysis, label, role, org_key_)
-        analysis.add_fact(Fact("holds_post", {"person": person.key, "post": key}, (person.start, person.end), "signature", 0.9))
+        analysis.add_fact(
+            Fact(
+                "holds_post",
+                {"person": person.key, "post": key},
+                (person.start, person.end),
+                "signature",
+                0.9,
+            )
+        )
 
 
 @Language.factory("kg_documents", default_config={"data_dir": None})

@@ -14,7 +14,9 @@ from kg.gazetteers import Gazetteers, OrgPattern, default_gazetteers, slug
 from kg.matching import Word, is_caps_line, words_of
 from kg.reference import Organization, Post, Province, Role
 
-_PREFIX = re.compile(r"(?:(?:thành phố|Thành phố|THÀNH PHỐ|TP\.?|Tp\.?|tỉnh|Tỉnh|TỈNH|Thủ đô|thủ đô)\s*)$")
+_PREFIX = re.compile(
+    r"(?:(?:thành phố|Thành phố|THÀNH PHỐ|TP\.?|Tp\.?|tỉnh|Tỉnh|TỈNH|Thủ đô|thủ đô)\s*)$"
+)
 _ENUM_START = re.compile(r"\b[Cc]ác\s+Bộ\s*:?\s*")
 _ENUM_SEP = re.compile(r"^\s*(?:,|;|và|,\s*và)\s*")
 
@@ -109,7 +111,11 @@ class EntityFinder:
     def _province_at(self, text: str, words: list[Word], i: int):
         """A province named from word i on, allowing "tỉnh"/"thành phố"/"TP." before it."""
         j = i
-        while j < len(words) and j < i + 2 and words[j].key in ("tỉnh", "thành", "phố", "tp", "thủ", "đô"):
+        while (
+            j < len(words)
+            and j < i + 2
+            and words[j].key in ("tỉnh", "thành", "phố", "tp", "thủ", "đô")
+        ):
             j += 1
         for k in (j, i):
             if k < len(words):
@@ -195,9 +201,13 @@ class EntityFinder:
                 if pattern.canonical in ("Thành ủy", "Tỉnh ủy"):
                     label = f"{'Thành ủy' if city else 'Tỉnh ủy'} {province.name}"
                 elif pattern.canonical in ("Ủy ban nhân dân", "Hội đồng nhân dân"):
-                    label = f"{pattern.canonical} {'Thành phố' if city else 'tỉnh'} {province.short}"
+                    label = (
+                        f"{pattern.canonical} {'Thành phố' if city else 'tỉnh'} {province.short}"
+                    )
                 else:
-                    label = f"{pattern.canonical} {'thành phố' if city else 'tỉnh'} {province.short}"
+                    label = (
+                        f"{pattern.canonical} {'thành phố' if city else 'tỉnh'} {province.short}"
+                    )
                 yield m.start, pm.end, label, pattern.kind, province
             elif pattern.complement == "field":
                 fm = self.g.ministry_fields.match_at(text, words, nxt)
@@ -216,7 +226,9 @@ class EntityFinder:
                     if self.g.provinces.match_at(text, words, k) is not None and text[
                         words[k - 1].end : words[k].start
                     ].strip(" "):
-                        end_word = k  # "Quận ủy Hoàn Kiếm - Hà Nội": the province is not in the name
+                        end_word = (
+                            k  # "Quận ủy Hoàn Kiếm - Hà Nội": the province is not in the name
+                        )
                         break
                 end = words[end_word - 1].end
                 name = text[words[nxt].start : end].strip(" -")
@@ -255,8 +267,11 @@ class EntityFinder:
             if k < len(words) and ended_by == " " and words[k].capitalised:
                 j = k
                 continue
-            closed = k >= len(words) or ended_by.strip(" ") != "" or words[k].key in stop or (
-                k + 1 < len(words) and f"{words[k].key} {words[k + 1].key}" in stop
+            closed = (
+                k >= len(words)
+                or ended_by.strip(" ") != ""
+                or words[k].key in stop
+                or (k + 1 < len(words) and f"{words[k].key} {words[k + 1].key}" in stop)
             )
             if closed:
                 j = k

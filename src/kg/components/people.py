@@ -15,7 +15,7 @@ from kg.annotations import DocAnalysis, Fact, Mention, get_analysis
 from kg.gazetteers import Gazetteers, default_gazetteers, slug
 from kg.matching import Word, words_of
 from kg.reference import Person
-from kg.text import fold, strip_tones
+from kg.text import fold, fold_tones
 
 _SIGNATURE = re.compile(r"(?:Đã ký|\(Đã ký\)|\(đã ký\)|Ký tên)\s*:?\s*$")
 _LIST_CUE = re.compile(r"(?:các )?đồng chí\s*:\s*$|(?:gồm|có)\s*:\s*$", re.IGNORECASE)
@@ -64,7 +64,7 @@ class PeopleFinder:
 
     @staticmethod
     def drop_subsumed_posts(analysis: DocAnalysis) -> None:
-        """"Bộ trưởng Nguyễn Thanh Long" after "Bộ trưởng Bộ Y tế Nguyễn Thanh Long": the bare
+        """ "Bộ trưởng Nguyễn Thanh Long" after "Bộ trưởng Bộ Y tế Nguyễn Thanh Long": the bare
         role says nothing the full post does not, so it is not a post of its own."""
         full: dict[str, set[str]] = {}
         for fact in analysis.facts:
@@ -76,7 +76,9 @@ class PeopleFinder:
         for fact in analysis.facts:
             if fact.kind == "holds_post":
                 entity = analysis.entities[fact.args["post"]]
-                if entity.label == entity.attrs.get("role") and entity.label in full.get(fact.args["person"], ()):
+                if entity.label == entity.attrs.get("role") and entity.label in full.get(
+                    fact.args["person"], ()
+                ):
                     continue
             kept.append(fact)
         analysis.facts = kept
@@ -104,7 +106,12 @@ class PeopleFinder:
         """Capitalised word runs that end in a personal name: (first, last) word indices."""
         i = 0
         while i < len(words):
-            if not words[i].capitalised or i in covered or words[i].text.isupper() and len(words[i].text) > 1:
+            if (
+                not words[i].capitalised
+                or i in covered
+                or words[i].text.isupper()
+                and len(words[i].text) > 1
+            ):
                 i += 1
                 continue
             j = i + 1
@@ -146,8 +153,12 @@ class PeopleFinder:
 
     def _link(self, name: str) -> tuple[Person | None, str, float]:
         """Reference person for a name found by pattern: exact, else across tone marks."""
-        candidates = self.g.people_by_tone_free.get(strip_tones(name), [])
-        exact = [p for p in candidates if fold(p.name) == fold(name) or fold(name) in map(fold, p.variants)]
+        candidates = self.g.people_by_tone_free.get(fold_tones(name), [])
+        exact = [
+            p
+            for p in candidates
+            if fold(p.name) == fold(name) or fold(name) in map(fold, p.variants)
+        ]
         if len(exact) == 1:
             return exact[0], "reference", 1.0
         if len(candidates) == 1 and len(name.split()) >= 3:
@@ -168,7 +179,12 @@ class PeopleFinder:
             posts.append(post)
             pos = post.end
         for post in posts:
-            self._hold(analysis, person.key, post, (min(post.start, person.start), max(post.end, person.end)))
+            self._hold(
+                analysis,
+                person.key,
+                post,
+                (min(post.start, person.start), max(post.end, person.end)),
+            )
 
     def _name_follows(self, text: str, pos: int) -> bool:
         words = words_of(text, pos, min(len(text), pos + 40))
@@ -182,12 +198,27 @@ class PeopleFinder:
         return len(run) >= 2 and run[0].key in self.g.surnames
 
     @staticmethod
-    def _hold(analysis: DocAnalysis, person_key_: str, post: Mention, span, rule="post-name", confidence=1.0) -> None:
-        analysis.add_fact(Fact("holds_post", {"person": person_key_, "post": post.key}, span, rule, confidence))
+    def _hold(
+        analysis: DocAnalysis,
+        person_key_: str,
+        post: Mention,
+        span,
+        rule="post-name",
+        confidence=1.0,
+    ) -> None:
+        analysis.add_fact(
+            Fact("holds_post", {"person": person_key_, "post": post.key}, span, rule, confidence)
+        )
         info = analysis.entities[post.key].attrs
         if info.get("role_heads") and info.get("organization") and not rule.startswith("title"):
             analysis.add_fact(
-                Fact("heads", {"person": person_key_, "organization": str(info["organization"])}, span, rule, confidence)
+                Fact(
+                    "heads",
+                    {"person": person_key_, "organization": str(info["organization"])},
+                    span,
+                    rule,
+                    confidence,
+                )
             )
 
     @staticmethod
@@ -249,7 +280,7 @@ class PeopleFinder:
                     )
 
     def _post_links(self, analysis: DocAnalysis, text: str) -> None:
-        """"… đồng chí Thủ tướng Chính phủ làm Trưởng Ban Chỉ đạo …": the person takes the post."""
+        """ "… đồng chí Thủ tướng Chính phủ làm Trưởng Ban Chỉ đạo …": the person takes the post."""
         persons = sorted(analysis.mentions_of("person"), key=lambda m: m.end)
         posts = {m.start: m for m in analysis.mentions_of("post")}
         links = self.g.lexicon.texts("post_link")
@@ -261,13 +292,25 @@ class PeopleFinder:
                     post = posts[person.end + m.end()]
                     span = (person.start, post.end)
                     analysis.add_fact(
-                        Fact("holds_post", {"person": person.key, "post": post.key}, span, "post-link", 0.8)
+                        Fact(
+                            "holds_post",
+                            {"person": person.key, "post": post.key},
+                            span,
+                            "post-link",
+                            0.8,
+                        )
                     )
                     info = analysis.entities[post.key].attrs
                     in_document = person.rule != "title-reference"
                     if info.get("role_heads") and info.get("organization") and in_document:
                         analysis.add_fact(
-                            Fact("heads", {"person": person.key, "organization": str(info["organization"])}, span, "post-link", 0.8)
+                            Fact(
+                                "heads",
+                                {"person": person.key, "organization": str(info["organization"])},
+                                span,
+                                "post-link",
+                                0.8,
+                            )
                         )
                     break
 

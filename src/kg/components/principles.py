@@ -21,7 +21,12 @@ _QUOTED = re.compile(r"[“\"«]([^”\"»\n]{3,200})[”\"»]")
 def register_principle(analysis: DocAnalysis, principle: Principle) -> str:
     key = f"principle:{principle.id}"
     analysis.add_entity(
-        "principle", key, principle.label_vi, iri=principle.iri, candidate=False, label_en=principle.label_en
+        "principle",
+        key,
+        principle.label_vi,
+        iri=principle.iri,
+        candidate=False,
+        label_en=principle.label_en,
     )
     return key
 
@@ -47,7 +52,9 @@ class PrincipleFinder:
             if parents and not m.value.parts and not parents & present:
                 continue  # a component ("khai báo y tế") counts only where its whole is invoked
             key = register_principle(analysis, m.value)
-            analysis.add_mention(Mention("principle", m.start, m.end, key, m.surface, "reference-scheme"))
+            analysis.add_mention(
+                Mention("principle", m.start, m.end, key, m.surface, "reference-scheme")
+            )
             known_spans.append((m.start, m.end))
         cues = self.g.lexicon.texts("principle_cue")
         for q in _QUOTED.finditer(text):
@@ -71,11 +78,21 @@ class PrincipleFinder:
             analysis.add_entity("principle", key, label, candidate=True)
             end = inner_start + len(q.group(1)[: colon if colon > 0 else None].rstrip(" .,;…"))
             analysis.add_mention(
-                Mention("principle", inner_start, end, key, text[inner_start:end], "quoted-after-cue", 0.6)
+                Mention(
+                    "principle",
+                    inner_start,
+                    end,
+                    key,
+                    text[inner_start:end],
+                    "quoted-after-cue",
+                    0.6,
+                )
             )
         return doc
 
 
 @Language.factory("kg_principles", default_config={"data_dir": None, "max_words": 14})
-def make_principles(nlp: Language, name: str, data_dir: str | None, max_words: int) -> PrincipleFinder:
+def make_principles(
+    nlp: Language, name: str, data_dir: str | None, max_words: int
+) -> PrincipleFinder:
     return PrincipleFinder(default_gazetteers(data_dir), max_words)

@@ -17,7 +17,9 @@ from kg.gazetteers import Gazetteers, default_gazetteers
 from kg.lexicon import Cue
 
 _LIST_SEP = re.compile(r"^\s*(?:,|;|và|,\s*và|-|–|hoặc)\s*$")
-_NUMBERING = re.compile(r"^\s*(?:[-+•*]|\(?[0-9IVXivx]{1,4}[.)]|[a-zđ]\))?[\s.)]*(?:đồng chí\s+)?$", re.IGNORECASE)
+_NUMBERING = re.compile(
+    r"^\s*(?:[-+•*]|\(?[0-9IVXivx]{1,4}[.)]|[a-zđ]\))?[\s.)]*(?:đồng chí\s+)?$", re.IGNORECASE
+)
 _ASSIGN_BEFORE = re.compile(
     r"(?:\bgiao(?: cho)?|\byêu cầu|\bđề nghị)\s+(?:(?:các|cho)\s+)?(?:Bộ\s*:?\s*)?$", re.IGNORECASE
 )
@@ -36,7 +38,9 @@ def _inside(m: Mention, span: tuple[int, int]) -> bool:
     return span[0] <= m.start and m.end <= span[1]
 
 
-def _find_cues(text: str, start: int, end: int, cues: tuple[Cue, ...]) -> list[tuple[int, int, Cue]]:
+def _find_cues(
+    text: str, start: int, end: int, cues: tuple[Cue, ...]
+) -> list[tuple[int, int, Cue]]:
     lowered = text[start:end].casefold()
     found = []
     for cue in cues:
@@ -74,7 +78,10 @@ class RelationFinder:
             found = self._meeting(a, text, sentence, in_s, paragraph_of)
             if found is not None:
                 meeting = found
-            near = meeting is not None and 0 <= paragraph_of(s_start) - paragraph_of(int(meeting[2])) <= 3
+            near = (
+                meeting is not None
+                and 0 <= paragraph_of(s_start) - paragraph_of(int(meeting[2])) <= 3
+            )
             if meeting is not None and (found is not None or near):
                 self._attendance(a, text, sentence, in_s, meeting)
             for clause in _clauses(text, s_start, s_end):
@@ -90,7 +97,9 @@ class RelationFinder:
             return
         subject = people[0]
         head = text[clause[0] : subject.start]
-        posts = [m for m in a.mentions_of("post") if clause[0] <= m.start and m.end <= subject.start]
+        posts = [
+            m for m in a.mentions_of("post") if clause[0] <= m.start and m.end <= subject.start
+        ]
         for post in posts:
             head = head.replace(post.surface, "")
         if not _NUMBERING.match(head):
@@ -99,13 +108,21 @@ class RelationFinder:
         if not cues:
             return
         cue_end = cues[0][1]
-        between = [p for p in people[1:] if subject.end < p.start < cue_end and p.key != subject.key]
+        between = [
+            p for p in people[1:] if subject.end < p.start < cue_end and p.key != subject.key
+        ]
         if between:
             return
         targets = [p for p in provinces if _inside(p, clause) and p.start >= cue_end]
         for province in targets:
             a.add_fact(
-                Fact("oversight", {"leader": subject.key, "province": province.key}, clause, "oversight-cue", 0.9)
+                Fact(
+                    "oversight",
+                    {"leader": subject.key, "province": province.key},
+                    clause,
+                    "oversight-cue",
+                    0.9,
+                )
             )
 
     # meetings ---------------------------------------------------------------------------
@@ -126,7 +143,9 @@ class RelationFinder:
         )
         if not meeting_words:
             return None
-        when = self._meeting_date(a, text, sentence) or (self._meeting_date(a, text, prev) if prev else None)
+        when = self._meeting_date(a, text, sentence) or (
+            self._meeting_date(a, text, prev) if prev else None
+        )
         span_extra: tuple[tuple[int, int], ...] = ()
         if when is None:
             if a.source.meta.date is None:
@@ -140,7 +159,14 @@ class RelationFinder:
         key = f"meeting:{when.isoformat()}"
         a.add_entity("meeting", key, f"Cuộc họp ngày {when.isoformat()}", date=when.isoformat())
         a.add_fact(
-            Fact("chairs", {"person": chair.key, "meeting": key, "date": when.isoformat()}, sentence, "chair-cue", confidence, span_extra)
+            Fact(
+                "chairs",
+                {"person": chair.key, "meeting": key, "date": when.isoformat()},
+                sentence,
+                "chair-cue",
+                confidence,
+                span_extra,
+            )
         )
         return key, chair.key, str(sentence[0])
 
@@ -169,16 +195,28 @@ class RelationFinder:
             return
         first_cue = cues[0][0]
         for person in people:
-            if person.start > first_cue and person.key != chair_key and person.rule != "title-reference":
+            if (
+                person.start > first_cue
+                and person.key != chair_key
+                and person.rule != "title-reference"
+            ):
                 a.add_fact(
-                    Fact("attends", {"person": person.key, "meeting": key, "date": key.split(":", 1)[1]}, sentence, "attendance-cue", 0.9)
+                    Fact(
+                        "attends",
+                        {"person": person.key, "meeting": key, "date": key.split(":", 1)[1]},
+                        sentence,
+                        "attendance-cue",
+                        0.9,
+                    )
                 )
 
     # assignments --------------------------------------------------------------------------
     def _assignments(self, a, text, sentence, orgs, provinces) -> None:
         agents = [m for m in orgs if _inside(m, sentence) and not m.in_post]
         agents += [
-            p for p in provinces if _inside(p, sentence) and not any(o.start <= p.start < o.end for o in orgs)
+            p
+            for p in provinces
+            if _inside(p, sentence) and not any(o.start <= p.start < o.end for o in orgs)
         ]
         agents.sort(key=lambda m: m.start)
         groups: list[list[Mention]] = []
@@ -203,7 +241,7 @@ class RelationFinder:
                 if cue is None:
                     continue
                 task_start, rule = cue, "agency-directive"
-            task = text[task_start:sentence[1]].strip(" ,.:;")[:300]
+            task = text[task_start : sentence[1]].strip(" ,.:;")[:300]
             if not task:
                 continue
             for m in group:
@@ -232,7 +270,8 @@ class RelationFinder:
         if not provinces:
             return
         cues = [
-            c for c in _find_cues(text, *clause, self.status_cues)
+            c
+            for c in _find_cues(text, *clause, self.status_cues)
             if not self._negated(text, c[0], clause[0])
         ]
         if not cues:
@@ -240,7 +279,9 @@ class RelationFinder:
         groups: list[list[Mention]] = []
         for p in provinces:
             gap = text[groups[-1][-1].end : p.start] if groups else ""
-            if groups and (_LIST_SEP.match(gap) or re.match(r"^\s*,?\s*(?:các tỉnh|tỉnh|thành phố)\s*$", gap)):
+            if groups and (
+                _LIST_SEP.match(gap) or re.match(r"^\s*,?\s*(?:các tỉnh|tỉnh|thành phố)\s*$", gap)
+            ):
                 groups[-1].append(p)
             else:
                 groups.append([p])
@@ -255,12 +296,21 @@ class RelationFinder:
                 continue
             for p in group:
                 a.add_fact(
-                    Fact("status", {"province": p.key, "status": best[2].value}, clause, "status-cue", 0.8, ((best[0], best[1]),))
+                    Fact(
+                        "status",
+                        {"province": p.key, "status": best[2].value},
+                        clause,
+                        "status-cue",
+                        0.8,
+                        ((best[0], best[1]),),
+                    )
                 )
 
     def _negated(self, text: str, cue_start: int, clause_start: int) -> bool:
         before = text[max(clause_start, cue_start - 14) : cue_start].casefold()
-        return any(re.search(rf"(?<!\w){re.escape(n)}\s+(?:\w+\s+)?$", before) for n in self.negations)
+        return any(
+            re.search(rf"(?<!\w){re.escape(n)}\s+(?:\w+\s+)?$", before) for n in self.negations
+        )
 
 
 def _paragraphs(text: str):

@@ -30,7 +30,9 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             following = m.group(1)
             if not (following.isupper() or following.isdigit()):
                 continue
-            if _ABBREVIATION.search(line[: m.start()]) or _ENUMERATOR.match(line[start : m.start()]):
+            if _ABBREVIATION.search(line[: m.start()]) or _ENUMERATOR.match(
+                line[start : m.start()]
+            ):
                 continue
             spans.append((line_start + start, line_start + m.start()))
             start = m.end()

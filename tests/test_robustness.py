@@ -1,0 +1,100 @@
+"""The same facts come out of a messy copy of the seed corpus: decomposed Unicode, old-style tone
+marks, a byte-order mark and CRLF line ends — and every evidence span still points at the messy
+file's own characters."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEEDS = SHARED / "corpus" / "seeds"
+GOLD = SHARED / "eval" / "gold" / "seeds.json"
+SCORER = SHARED / "eval" / "score.py"
+KG = f"{shlex.quote(sys.executable)} -m kg"
+
+pytestmark = pytest.mark.skipif(
+    not SCORER.is_file(), reason="../shared (corpus and scorer) is absent"
+)
+
+_TONE = "[\u0300\u0301\u0303\u0309\u0323]"
+_NEW_STYLE = re.compile(
+    rf"(?<![qQ])([oO])({_TONE})([aAeE])(?![^\W\d_])|(?<![qQ])([uU])({_TONE})([yY])(?![^\W\d_])"
+)
+
+
+def old_style_tones(text: str) -> str:
+    """ "hòa" → "hoà", "thủy" → "thuỷ": the placement older documents use."""
+
+    def move(m: re.Match[str]) -> str:
+        first, tone, second = m.group(1, 2, 3) if m.group(1) else m.group(4, 5, 6)
+        return first + second + tone
+
+    return _NEW_STYLE.sub(move, unicodedata.normalize("NFD", text))
+
+
+def messy_copy(target: Path) -> None:
+    target.mkdir()
+    shutil.copy(SEEDS / "manifest.csv", target / "manifest.csv")
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = path.read_bytes().decode("utf-8-sig")
+        text = old_style_tones(text)  # NFD as a side effect
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+        (target / path.name).write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+
+
+def score(corpus: Path, out: Path) -> dict:
+    graph = out / "graph.ttl"
+    built = subprocess.run(
+        [sys.executable, "-m", "kg", "build", str(corpus), "-o", str(graph), "-q", "--no-validate"],
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr
+    report = out / "scores.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCORER),
+            "--corpus",
+            str(corpus),
+            "--gold",
+            str(GOLD),
+            "--kg",
+            KG,
+            "--graph",
+            str(graph),
+            "--json",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(report.read_text())
+
+
+def test_old_style_transform_really_changes_the_text() -> None:
+    assert unicodedata.normalize("NFC", old_style_tones("Trương Hòa Bình, Khánh Hòa, thủy")) == (
+        "Trương Hoà Bình, Khánh Hoà, thuỷ"
+    )
+
+
+def test_messy_corpus_scores_like_the_clean_one(tmp_path: Path) -> None:
+    messy = tmp_path / "messy"
+    messy_copy(messy)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    clean_scores = score(SEEDS, tmp_path / "a")
+    messy_scores = score(messy, tmp_path / "b")
+    assert messy_scores["overall"]["f1"] >= clean_scores["overall"]["f1"] - 0.02
+    evidence = messy_scores["evidence"]
+    assert evidence["verified"] == evidence["total"] > 0
