@@ -1,0 +1,301 @@
+"""Each extraction stage on short texts written for these tests, with the real reference data:
+what a reader of the sentence would extract, and nothing a careful reader would not."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from kg.annotations import DocAnalysis
+from kg.components.dates import find_dates
+from kg.ingest import ManifestEntry, Source, non_body_spans
+from kg.pipeline import analyse, make_nlp
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return make_nlp()
+
+
+def run(nlp, text: str, when: date | None = date(2021, 9, 6)) -> DocAnalysis:
+    source = Source(
+        "t.txt", text, "0" * 64, ManifestEntry("t.txt", date=when), tuple(non_body_spans(text))
+    )
+    return analyse(nlp, source)
+
+
+def labels(a: DocAnalysis, kind: str) -> set[str]:
+    return {
+        a.entities[m.key].label
+        for m in a.mentions
+        if m.kind == kind and m.rule != "title-reference"
+    }
+
+
+def facts(a: DocAnalysis, kind: str) -> set[tuple[str, ...]]:
+    out = set()
+    for f in a.facts:
+        if f.kind == kind:
+            out.add(
+                tuple(
+                    a.entities[v].label if v in a.entities else v for _, v in sorted(f.args.items())
+                )
+            )
+    return out
+
+
+def post_pairs(a: DocAnalysis) -> set[tuple[str, str]]:
+    return {
+        (a.entities[f.args["person"]].label, a.entities[f.args["post"]].label)
+        for f in a.facts
+        if f.kind == "holds_post"
+    }
+
+
+# provinces and organisations --------------------------------------------------------------
+
+
+def test_province_variants_and_prefixes(nlp) -> None:
+    a = run(nlp, "Đoàn công tác làm việc tại TP.HCM, tỉnh Bà Rịa-Vũng Tàu và Thủ đô Hà Nội.")
+    codes = {a.entities[m.key].attrs["code"] for m in a.mentions if m.kind == "province"}
+    assert codes == {"VN-SG", "VN-43", "VN-HN"}
+
+
+def test_a_person_named_like_a_province_is_not_the_province(nlp) -> None:
+    a = run(nlp, "Phó Thủ tướng Thường trực Trương Hòa Bình dự họp.", date(2021, 5, 29))
+    assert "Trương Hòa Bình" in labels(a, "person")
+    assert "Hòa Bình" not in labels(a, "province")
+
+
+def test_ministries_listed_after_cac_bo(nlp) -> None:
+    a = run(
+        nlp,
+        "Giao các Bộ: Y tế, Công an, Khoa học và Công nghệ và Ngoại giao khẩn trương mua thêm thiết bị.",
+    )
+    expected = {"Bộ Y tế", "Bộ Công an", "Bộ Khoa học và Công nghệ", "Bộ Ngoại giao"}
+    assert expected <= labels(a, "organization")
+    assert {agency for agency, _ in facts(a, "assigned")} == expected
+
+
+def test_department_named_by_structure_carries_its_province(nlp) -> None:
+    a = run(nlp, "Sở Y tế tỉnh Gia Lai đã báo cáo số ca mắc mới.")
+    [org] = [m for m in a.mentions if m.kind == "organization"]
+    assert a.entities[org.key].label == "Sở Y tế Gia Lai"
+    assert a.entities[org.key].attrs["province"] == "province:VN-30"
+    assert "Gia Lai" in labels(a, "province")
+
+
+def test_hospital_name_stops_at_a_verb(nlp) -> None:
+    a = run(nlp, "Bệnh viện Nội tiết Trung ương vào hỗ trợ tỉnh Sóc Trăng.")
+    assert "Bệnh viện Nội tiết Trung ương" in labels(a, "organization")
+
+
+def test_capitalised_title_lines_are_not_organisations(nlp) -> None:
+    a = run(nlp, "BÁO CÁO TÓM TẮT\nII. NHIỆM VỤ THỜI GIAN TỚI\n")
+    assert not labels(a, "organization")
+
+
+# people and posts ----------------------------------------------------------------------------
+
+
+def test_post_before_name_and_apposition_after_it(nlp) -> None:
+    text = (
+        "Thứ trưởng Bộ Y tế Đỗ Xuân Tuyên và ông Lê Quang Hải, Giám đốc Sở Y tế Đà Nẵng, "
+        "cùng kiểm tra khu cách ly."
+    )
+    a = run(nlp, text)
+    assert {"Đỗ Xuân Tuyên", "Lê Quang Hải"} <= labels(a, "person")
+    pairs = post_pairs(a)
+    assert ("Đỗ Xuân Tuyên", "Thứ trưởng Bộ Y tế") in pairs
+    assert ("Lê Quang Hải", "Giám đốc Sở Y tế Đà Nẵng") in pairs
+
+
+def test_a_post_that_introduces_the_next_name_is_not_the_previous_persons(nlp) -> None:
+    text = "Có mặt Bí thư Thành ủy Hà Nội Đinh Tiến Dũng, Bí thư Thành ủy Thành phố Hồ Chí Minh Nguyễn Văn Nên."
+    pairs = post_pairs(run(nlp, text, date(2021, 6, 1)))
+    assert ("Đinh Tiến Dũng", "Bí thư Thành ủy Hà Nội") in pairs
+    assert ("Nguyễn Văn Nên", "Bí thư Thành ủy Thành phố Hồ Chí Minh") in pairs
+    assert ("Đinh Tiến Dũng", "Bí thư Thành ủy Thành phố Hồ Chí Minh") not in pairs
+
+
+def test_a_lost_tone_mark_links_to_the_leader_and_keeps_the_text_as_written(nlp) -> None:
+    a = run(nlp, "Cùng dự có đồng chí Võ Văn Thương, Thường trực Ban Bí thư.", date(2021, 8, 24))
+    [m] = [m for m in a.mentions if m.kind == "person"]
+    assert a.entities[m.key].label == "Võ Văn Thưởng"
+    assert m.surface == "Võ Văn Thương"
+
+
+def test_plural_role_is_nobodys_post(nlp) -> None:
+    a = run(
+        nlp,
+        "Tham dự có Phó Thủ tướng Vũ Đức Đam, Bộ trưởng các Bộ: Y tế, Công an.",
+        date(2021, 5, 29),
+    )
+    assert post_pairs(a) == {("Vũ Đức Đam", "Phó Thủ tướng")}
+
+
+def test_given_name_and_bare_title_refer_back(nlp) -> None:
+    text = "Chủ tịch UBND tỉnh Gia Lai Võ Ngọc Thành báo cáo. Ông Thành cho biết tỉnh đã cách ly 300 người."
+    a = run(nlp, text, date(2021, 2, 4))
+    given = [m for m in a.mentions if m.kind == "person" and m.rule == "given-name"]
+    assert [a.entities[m.key].label for m in given] == ["Võ Ngọc Thành"]
+
+
+def test_title_alone_resolves_to_the_office_holder_on_the_documents_date(nlp) -> None:
+    text = "Sáng 4/8, Thủ tướng chủ trì cuộc họp về tiêm chủng."
+    a = run(nlp, text, date(2021, 8, 5))
+    assert facts(a, "chairs") == {("2021-08-04", "Cuộc họp ngày 2021-08-04", "Phạm Minh Chính")}
+    assert "Phạm Minh Chính" not in labels(a, "person"), "a bare title is no mention of a name"
+    earlier = run(nlp, text, date(2020, 8, 5))
+    assert facts(earlier, "chairs") == {
+        ("2020-08-04", "Cuộc họp ngày 2020-08-04", "Nguyễn Xuân Phúc")
+    }
+
+
+# documents and dates ----------------------------------------------------------------------
+
+
+def test_document_code_with_type_date_and_issuer(nlp) -> None:
+    a = run(
+        nlp,
+        "Thực hiện Chỉ thị số 16/CT-TTg ngày 31/3/2020 của Thủ tướng Chính phủ về cách ly xã hội.",
+    )
+    [cite] = [f for f in a.facts if f.kind == "citation"]
+    assert a.entities[cite.args["document"]].label == "16/CT-TTg"
+    assert cite.args["type"] == "Chỉ thị"
+    assert cite.args["date"] == "2020-03-31"
+    assert a.entities[cite.args["issuer"]].label == "Thủ tướng Chính phủ"
+
+
+def test_shared_issuer_of_coordinated_numbers(nlp) -> None:
+    a = run(
+        nlp,
+        "Các địa phương thực hiện Công điện số 1099 và Công điện số 1102 của Thủ tướng Chính phủ.",
+    )
+    issuers = {
+        a.entities[f.args["document"]].label: a.entities[f.args["issuer"]].label
+        for f in a.facts
+        if f.kind == "citation"
+    }
+    assert issuers == {"1099": "Thủ tướng Chính phủ", "1102": "Thủ tướng Chính phủ"}
+
+
+def test_issuer_first_code_is_an_official_letter(nlp) -> None:
+    a = run(nlp, "Theo văn bản số 4689/BYT-MT, các bệnh viện phải phân loại chất thải.")
+    [cite] = [f for f in a.facts if f.kind == "citation"]
+    assert cite.args["type"] == "Công văn"
+    assert a.entities[cite.args["issuer"]].label == "Bộ Y tế"
+
+
+def test_header_and_signature_of_an_official_document(nlp) -> None:
+    text = (
+        "BỘ Y TẾ\n\nSố: 123/QĐ-BYT\n\nHà Nội, ngày 2 tháng 3 năm 2021\n\nQUYẾT ĐỊNH\n"
+        "Về việc ban hành hướng dẫn tạm thời\n\nĐiều 1. Ban hành kèm theo Quyết định này hướng dẫn.\n\n"
+        "KT. BỘ TRƯỞNG\nTHỨ TRƯỞNG\n\nĐã ký: Nguyễn Trường Sơn\n"
+    )
+    a = run(nlp, text, None)
+    [cite] = [f for f in a.facts if f.kind == "citation"]
+    assert cite.args["date"] == "2021-03-02"
+    assert cite.args["type"] == "Quyết định"
+    assert a.entities[cite.args["issuer"]].label == "Bộ Y tế"
+    assert a.entities[cite.args["signer"]].label == "Nguyễn Trường Sơn"
+    assert ("Nguyễn Trường Sơn", "Thứ trưởng Bộ Y tế") in post_pairs(a)
+
+
+def test_short_dates_take_the_documents_year_and_fractions_are_not_dates() -> None:
+    text = "Chiều 5/9, có 12/23 địa phương báo cáo; ngày 11 tháng 6 năm 2021 và 29/5/2021."
+    found = [(text[s:e], d.isoformat()) for s, e, d, _ in find_dates(text, date(2021, 9, 6))]
+    assert found == [
+        ("5/9", "2021-09-05"),
+        ("11 tháng 6 năm 2021", "2021-06-11"),
+        ("29/5/2021", "2021-05-29"),
+    ]
+
+
+def test_short_date_after_the_document_date_belongs_to_the_previous_year() -> None:
+    [(_, _, value, _)] = find_dates("Từ ngày 28/12 đến nay", date(2021, 2, 4))
+    assert value == date(2020, 12, 28)
+
+
+# principles -------------------------------------------------------------------------------
+
+
+def test_known_principles_in_their_written_variants_and_quoted_candidates(nlp) -> None:
+    text = (
+        "Các địa phương thực hiện nghiêm phương châm “5k vaccine” và “bốn tại chỗ”. "
+        "Tỉnh phát động phong trào “mỗi khu phố là một vành đai an toàn” trong tháng."
+    )
+    a = run(nlp, text)
+    names = labels(a, "principle")
+    assert "4 tại chỗ" in names
+    assert any(name.startswith("5K") for name in names)
+    assert "Mỗi khu phố là một vành đai an toàn" in names
+
+
+def test_a_component_alone_is_not_the_principle(nlp) -> None:
+    a = run(nlp, "Người dân cài ứng dụng Khai báo y tế trên điện thoại.")
+    assert not labels(a, "principle")
+
+
+def test_a_quote_without_a_cue_is_not_a_principle(nlp) -> None:
+    a = run(nlp, "Ông nói: “Chúng tôi sẽ làm xong trong tuần này”.")
+    assert not labels(a, "principle")
+
+
+# relations --------------------------------------------------------------------------------
+
+
+def test_oversight_needs_the_leader_as_subject(nlp) -> None:
+    text = (
+        "Phó Thủ tướng Lê Văn Thành trực tiếp chỉ đạo công tác phòng, chống dịch tại tỉnh Bắc Ninh và tỉnh Bắc Giang. "
+        "Bộ Y tế báo cáo Phó Thủ tướng Vũ Đức Đam về tình hình tại Đà Nẵng."
+    )
+    a = run(nlp, text, date(2021, 6, 1))
+    assert facts(a, "oversight") == {("Lê Văn Thành", "Bắc Ninh"), ("Lê Văn Thành", "Bắc Giang")}
+
+
+def test_meeting_chair_date_and_attendees(nlp) -> None:
+    text = (
+        "Sáng ngày 14/7/2021, Thủ tướng Chính phủ Phạm Minh Chính đã chủ trì cuộc họp trực tuyến. "
+        "Tham dự có Phó Thủ tướng Vũ Đức Đam và Bộ trưởng Bộ Y tế Nguyễn Thanh Long."
+    )
+    a = run(nlp, text, date(2021, 7, 15))
+    assert facts(a, "chairs") == {("2021-07-14", "Cuộc họp ngày 2021-07-14", "Phạm Minh Chính")}
+    assert {p for _, _, p in facts(a, "attends")} == {"Vũ Đức Đam", "Nguyễn Thanh Long"}
+
+
+def test_status_lists_take_the_nearest_cue(nlp) -> None:
+    text = (
+        "Có 3 địa phương kiểm soát dịch tốt gồm Phú Yên, Bến Tre, Cà Mau. "
+        "Đồng Nai, Long An đang tiếp tục lộ trình thực hiện đạt các tiêu chí kiểm soát dịch. "
+        "Riêng Kiên Giang diễn biến phức tạp hơn; Bình Dương đã có chuyển biến tích cực."
+    )
+    a = run(nlp, text)
+    status = facts(a, "status")
+    assert status == {
+        ("Phú Yên", "controlled"),
+        ("Bến Tre", "controlled"),
+        ("Cà Mau", "controlled"),
+        ("Đồng Nai", "on_track"),
+        ("Long An", "on_track"),
+        ("Kiên Giang", "hotspot"),
+        ("Bình Dương", "improving"),
+    }
+
+
+def test_negated_or_purposive_status_is_not_a_status(nlp) -> None:
+    a = run(
+        nlp,
+        "Tỉnh Quảng Ninh quyết tâm không để dịch bùng phát; hỗ trợ Hải Dương để kiểm soát tốt dịch.",
+    )
+    assert not facts(a, "status")
+
+
+def test_reported_actions_are_not_assignments(nlp) -> None:
+    a = run(
+        nlp, "Bộ Y tế cho biết đã cấp 3 máy xét nghiệm. Bộ Y tế chủ trì hướng dẫn các địa phương."
+    )
+    assert {agency for agency, _ in facts(a, "assigned")} == {"Bộ Y tế"}
+    [(_, task)] = facts(a, "assigned")
+    assert task.startswith("chủ trì hướng dẫn")
