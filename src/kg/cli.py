@@ -224,5 +224,70 @@ def validate(graph: Path, shapes: Path | None, fmt: str) -> None:
     sys.exit(EXIT_INVALID if report.errors else EXIT_OK)
 
 
+@main.command()
+@click.argument("corpus", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--gold",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Gold facts (JSON, the format of eval/gold/*.json).",
+)
+@click.option(
+    "-g",
+    "--graph",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Score this graph instead of building CORPUS.",
+)
+@click.option(
+    "--aliases",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Accepted spellings (JSON: canonical -> variants); default: aliases.json by the gold.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the scores and every miss and false fact as JSON.",
+)
+def evaluate(
+    corpus: Path | None, gold: Path, graph: Path | None, aliases: Path | None, as_json: bool
+) -> None:
+    """Score CORPUS (built now) or --graph against gold facts: precision, recall and F1 per
+    category, and every missed and false fact with the sentence it was extracted from."""
+    import pyoxigraph as ox
+
+    from kg.evaluate import Aliases, format_report, load_gold, summary
+    from kg.evaluate import evaluate as run_evaluation
+    from kg.query import open_graph
+
+    try:
+        gold_facts, alias_table = load_gold(gold)
+        if aliases is not None:
+            alias_table = Aliases(json.loads(aliases.read_text(encoding="utf-8")))
+        if graph is not None:
+            store = open_graph(graph)
+        elif corpus is not None:
+            from kg.build import build_graph, serialize
+
+            store = ox.Store()
+            store.load(serialize(build_graph(corpus).graph), format=ox.RdfFormat.TURTLE)
+        else:
+            _fail("give a CORPUS folder or --graph")
+            return
+        outcomes = run_evaluation(store, gold_facts, alias_table)
+    except (KgError, ValueError, OSError) as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        payload = summary(outcomes)
+        payload["misses"] = {c: o.misses for c, o in outcomes.items() if o.misses}
+        payload["false"] = {c: o.false for c, o in outcomes.items() if o.false}
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+    else:
+        click.echo(format_report(outcomes), nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -86,6 +86,8 @@ def run(
         solutions = store.query(query_text, substitutions=substitutions or None)
     except SyntaxError as exc:
         raise QueryError(f"query does not parse: {exc}") from exc
+    except (RuntimeError, ValueError) as exc:  # e.g. a --param naming no projected variable
+        raise QueryError(f"query cannot run: {exc}") from exc
     if not isinstance(solutions, ox.QuerySolutions):
         raise QueryError("only SELECT queries can be printed as rows")
     variables = [v.value for v in solutions.variables]
