@@ -25,7 +25,7 @@ _CODE = re.compile(
     r"(?:[ ]*(?P<s2>[-/])[ ]*(?P<b>[A-ZĐ][A-Za-zĐđ0-9&]{0,11}))?"
     r"(?:[ ]*(?P<s3>[-/])[ ]*(?P<c>[A-ZĐ][A-Za-zĐđ0-9&]{0,11}))?(?![\w])"
 )
-_PLAIN = re.compile(r"(?P<num>\d{1,5})(?![\d/.,]|[ ]*[-/][ ]*[A-ZĐ])")
+_PLAIN = re.compile(r"(?P<num>\d{1,5})(?![\d/]|[.,]\d|[ ]*[-/][ ]*[A-ZĐ])")
 _HEADER_NUMBER = re.compile(r"^[ \t]*Số[ \t]*:?[ \t]*", re.MULTILINE)
 _HEADER_DATE = re.compile(r",\s*ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}")
 _SIGNATURE = re.compile(r"(?:Đã ký|\(Đã ký\)|\(đã ký\)|Ký tên)\s*:?\s*$")
@@ -238,6 +238,25 @@ class DocumentFinder:
 
     @staticmethod
     def _date_after(analysis, text, c: Citation, limit):
+        """The date "ngày …" right after the number; or, in "Ngày 30/6, … ban hành Quyết định
+        1022/QĐ-TTg", the date the sentence gives for issuing or signing it."""
+        found = DocumentFinder._date_following(analysis, text, c, limit)
+        if found is not None or c.own:
+            return found
+        s_start, _ = analysis.sentence_of(c.start)
+        before = [d for d in analysis.dates if s_start <= d[0] and d[1] <= c.start]
+        if before and re.search(r"\b(?:ban hành|ký|thông qua)\b", text[before[-1][1] : c.start]):
+            start, end, value, _ = before[-1]
+            if not any(
+                x.start < start
+                for x in analysis.mentions_of("document")
+                if s_start <= x.start < c.start
+            ):
+                return value.isoformat(), (start, end)
+        return None
+
+    @staticmethod
+    def _date_following(analysis, text, c: Citation, limit):
         header = None
         if c.own:
             header = _HEADER_DATE.search(text, max(0, c.start - 300), c.end + 300)

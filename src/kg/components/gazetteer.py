@@ -219,7 +219,7 @@ class EntityFinder:
                 field_name = fm.value.name[3:]
                 yield m.start, pm.end, f"Sở {field_name} {pm.value.name}", pattern.kind, pm.value
             else:
-                end_word = self._name_run(text, words, nxt)
+                end_word = self._name_run(text, words, nxt, lower_start=pattern.kind == "company")
                 if end_word is None:
                     continue
                 for k in range(nxt + 1, end_word):
@@ -237,13 +237,22 @@ class EntityFinder:
                 label = f"{pattern.canonical} {name}"
                 yield m.start, end, label, pattern.kind, None
 
-    def _name_run(self, text: str, words: list[Word], i: int) -> int | None:
+    def _name_run(
+        self, text: str, words: list[Word], i: int, lower_start: bool = False
+    ) -> int | None:
         """End (exclusive word index) of a proper name starting at word i, or None. Lowercase
         words continue a name ("Cục Y tế dự phòng", "Bệnh viện Nội tiết Trung ương") unless
         they are function words or verbs, which end it ("Bệnh viện E vào hỗ trợ …")."""
-        if not (words[i].capitalised or words[i].text.isdigit()):
-            return None
         stop = self.function_words
+        if not (words[i].capitalised or words[i].text.isdigit()):
+            # "Công ty cổ phần vắc xin Việt Nam": a company's name may open in lower case
+            k = i
+            while lower_start and k < len(words) and k < i + 3 and not words[k].capitalised:
+                if words[k].key in stop or text[words[k - 1].end : words[k].start] != " ":
+                    return None
+                k += 1
+            if not lower_start or k >= len(words) or not words[k].capitalised:
+                return None
         j = i + 1
         while j < len(words) and j < i + 10:
             if text[words[j - 1].end : words[j].start] not in (" ", " - ", "-"):

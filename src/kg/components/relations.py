@@ -130,12 +130,26 @@ class RelationFinder:
         chairs = _find_cues(text, *sentence, self.chair_cues)
         if not chairs or not people:
             return None
-        cue_start = chairs[0][0]
+        cue_start, cue_end = chairs[0][0], chairs[0][1]
+        after = [
+            p
+            for p in people
+            if p.start >= cue_end
+            and re.fullmatch(r"\s+(?:của|bởi)\s+(?:đồng chí\s+)?", text[cue_end : p.start])
+        ]
+        posts_after = [
+            m
+            for m in a.mentions_of("post")
+            if m.start >= cue_end and re.fullmatch(r"\s+(?:của|bởi)\s+", text[cue_end : m.start])
+        ]
+        if not after and posts_after:
+            after = [p for p in people if p.start == posts_after[0].end + 1]
         before = [p for p in people if p.end <= cue_start]
-        if not before:
-            return None
-        chair = before[-1]
-        if re.search(r"[.;:]", text[chair.end : cue_start]):
+        if after:
+            chair = after[0]  # "dưới sự chủ trì của Thủ tướng Phạm Minh Chính"
+        elif before and not re.search(r"[.;:]", text[before[-1].end : cue_start]):
+            chair = before[-1]
+        else:
             return None
         prev = self._previous_sentence(a, sentence, paragraph_of)
         meeting_words = _find_cues(text, *sentence, self.meeting_cues) or (
