@@ -46,11 +46,13 @@ class PrincipleFinder:
         words = words_of(text)
         known_spans: list[tuple[int, int]] = []
         matches = list(self.g.principles.find_all(text, words))
-        present = {m.value.id for m in matches}
         for m in matches:
             parents = self.parents.get(m.value.id, set())
-            if parents and not m.value.parts and not parents & present:
-                continue  # a component ("khai báo y tế") counts only where its whole is invoked
+            if parents and not m.value.parts:
+                sentence = analysis.sentence_of(m.start)
+                beside = {x.value.id for x in matches if sentence[0] <= x.start < sentence[1]}
+                if not parents & beside:
+                    continue  # a component ("khai báo y tế") counts only beside its whole
             key = register_principle(analysis, m.value)
             analysis.add_mention(
                 Mention("principle", m.start, m.end, key, m.surface, "reference-scheme")
