@@ -299,3 +299,23 @@ def test_reported_actions_are_not_assignments(nlp) -> None:
     assert {agency for agency, _ in facts(a, "assigned")} == {"Bộ Y tế"}
     [(_, task)] = facts(a, "assigned")
     assert task.startswith("chủ trì hướng dẫn")
+
+
+def test_components_work_by_name_in_a_plain_spacy_pipeline() -> None:
+    import spacy
+
+    plain = spacy.blank("vi", config={"nlp": {"tokenizer": {"use_pyvi": False}}})
+    for name in (
+        "kg_sentences",
+        "kg_dates",
+        "kg_gazetteer",
+        "kg_people",
+        "kg_documents",
+        "kg_principles",
+        "kg_relations",
+    ):
+        plain.add_pipe(name)
+    doc = plain(
+        "Phó Thủ tướng Lê Văn Thành trực tiếp chỉ đạo công tác phòng, chống dịch tại tỉnh Bắc Giang."
+    )
+    assert facts(doc._.kg, "oversight") == {("Lê Văn Thành", "Bắc Giang")}

@@ -1,6 +1,6 @@
 """The same facts come out of a messy copy of the seed corpus: decomposed Unicode, old-style tone
-marks, a byte-order mark and CRLF line ends — and every evidence span still points at the messy
-file's own characters."""
+marks, a byte-order mark and CRLF line ends, common abbreviations and a title in capitals — and
+every evidence span still points at the messy file's own characters."""
 
 from __future__ import annotations
 
@@ -41,11 +41,29 @@ def old_style_tones(text: str) -> str:
     return _NEW_STYLE.sub(move, unicodedata.normalize("NFD", text))
 
 
+ABBREVIATIONS = (
+    ("Thành phố Hồ Chí Minh", "TP.HCM"),
+    ("Bộ Lao động - Thương binh và Xã hội", "Bộ LĐ-TB&XH"),
+    ("Bộ Thông tin và Truyền thông", "Bộ TT&TT"),
+    ("Ủy ban nhân dân", "UBND"),
+)
+
+
+def abbreviate(text: str) -> str:
+    """What hurried writers do: common abbreviations, and a title line in capitals."""
+    for full, short in ABBREVIATIONS:
+        text = text.replace(full, short)
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    lines[first] = lines[first].upper()
+    return "\n".join(lines)
+
+
 def messy_copy(target: Path) -> None:
     target.mkdir()
     shutil.copy(SEEDS / "manifest.csv", target / "manifest.csv")
     for path in sorted(SEEDS.glob("*.txt")):
-        text = path.read_bytes().decode("utf-8-sig")
+        text = abbreviate(path.read_bytes().decode("utf-8-sig"))
         text = old_style_tones(text)  # NFD as a side effect
         text = text.replace("\r\n", "\n").replace("\n", "\r\n")
         (target / path.name).write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))

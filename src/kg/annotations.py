@@ -3,12 +3,13 @@ the analysed text that state them. The spaCy components fill `doc._.kg`; `kg.rdf
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 
 from spacy.tokens import Doc
 
-from kg.ingest import Source
+from kg.ingest import ManifestEntry, Source
 from kg.text import CleanText
 
 ENTITY_KINDS = ("person", "organization", "province", "document", "principle", "post")
@@ -92,12 +93,15 @@ class DocAnalysis:
 
 
 def get_analysis(doc: Doc) -> DocAnalysis:
+    """The analysis a component adds to. A Doc made by plain `nlp(text)` gets one over its own
+    text, with no date; `kg.pipeline.make_doc` gives one with the source's metadata."""
     analysis = doc._.kg
     if analysis is None:
-        raise ValueError(
-            "doc._.kg is not set: make docs with kg.pipeline.make_doc(nlp, source) "
-            "so the components know the document's source and date"
-        )
+        text = doc.text
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        source = Source("<text>", text, digest, ManifestEntry("<text>"))
+        identity = CleanText(text, text, tuple(range(len(text))), tuple(range(1, len(text) + 1)))
+        analysis = doc._.kg = DocAnalysis(source=source, clean=identity, ref_date=None)
     return analysis
 
 
