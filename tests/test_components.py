@@ -319,3 +319,11 @@ def test_components_work_by_name_in_a_plain_spacy_pipeline() -> None:
         "Phó Thủ tướng Lê Văn Thành trực tiếp chỉ đạo công tác phòng, chống dịch tại tỉnh Bắc Giang."
     )
     assert facts(doc._.kg, "oversight") == {("Lê Văn Thành", "Bắc Giang")}
+
+
+def test_unnamed_province_body_refers_to_the_province_named_before(nlp) -> None:
+    text = "Đoàn công tác làm việc với tỉnh Đồng Tháp. Ông Đoàn Tấn Bửu, Phó Chủ tịch UBND tỉnh cho biết đã cách ly 200 người."
+    pairs = post_pairs(run(nlp, text, date(2021, 8, 12)))
+    assert ("Đoàn Tấn Bửu", "Phó Chủ tịch Ủy ban nhân dân tỉnh Đồng Tháp") in pairs
+    city = run(nlp, "Tại Đà Nẵng, Phó Chủ tịch UBND tỉnh Nguyễn Văn A dự họp.", date(2021, 8, 12))
+    assert not any("Đà Nẵng" in post for _, post in post_pairs(city)), "a city is not a 'tỉnh'"

@@ -144,7 +144,7 @@ class EntityFinder:
         for m in self.g.organizations.find_all(text, words):
             if _capital_ok(text, m.start):
                 candidates.append((m.start, m.end, "gazetteer", m.value))
-        for start, end, label, kind, province in self._structural(text, words):
+        for start, end, label, kind, province in self._structural(text, words, provinces):
             candidates.append((start, end, "structure", (label, kind, province)))
         candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
         for start, end, rule, value in candidates:
@@ -174,7 +174,7 @@ class EntityFinder:
                     break
                 pos = m.end + sep.end()
 
-    def _structural(self, text: str, words: list[Word]):
+    def _structural(self, text: str, words: list[Word], provinces: list[Mention]):
         for i in range(len(words)):
             m = self.g.org_heads.match_at(text, words, i)
             if m is None or not text[m.start].isupper():
@@ -194,9 +194,15 @@ class EntityFinder:
                 continue
             if pattern.complement == "province":
                 pm = self._province_at(text, words, nxt)
-                if pm is None or pm.first > nxt + 2:
-                    continue
-                province: Province = pm.value
+                if pm is not None and pm.first <= nxt + 2:
+                    province: Province = pm.value
+                    end = pm.end
+                else:
+                    # "Phó Chủ tịch UBND tỉnh cho biết": the province the text is about
+                    found = self._province_referred(text, words, nxt, provinces)
+                    if found is None:
+                        continue
+                    province, end = found
                 city = province.kind == "thành phố"
                 if pattern.canonical in ("Thành ủy", "Tỉnh ủy"):
                     label = f"{'Thành ủy' if city else 'Tỉnh ủy'} {province.name}"
@@ -208,7 +214,7 @@ class EntityFinder:
                     label = (
                         f"{pattern.canonical} {'thành phố' if city else 'tỉnh'} {province.short}"
                     )
-                yield m.start, pm.end, label, pattern.kind, province
+                yield m.start, end, label, pattern.kind, province
             elif pattern.complement == "field":
                 fm = self.g.ministry_fields.match_at(text, words, nxt)
                 if fm is None:
@@ -236,6 +242,26 @@ class EntityFinder:
                     name = " ".join(w[:1] + w[1:].lower() for w in name.split())
                 label = f"{pattern.canonical} {name}"
                 yield m.start, end, label, pattern.kind, None
+
+    def _province_referred(self, text, words, i, provinces):
+        """For "UBND tỉnh" or "Công an thành phố" with no name: the last province named before,
+        when it is of that kind. Returns (province, end of "tỉnh"/"thành phố")."""
+        if words[i].key == "tỉnh":
+            kind, last = "tỉnh", i
+        elif words[i].key == "thành" and i + 1 < len(words) and words[i + 1].key == "phố":
+            kind, last = "thành phố", i + 1
+        else:
+            return None
+        if last + 1 < len(words) and words[last + 1].capitalised and text[words[last].end] == " ":
+            return None  # a name follows that is not a province we know
+        earlier = [m for m in provinces if m.end <= words[i].start]
+        if not earlier:
+            return None
+        code = earlier[-1].key.partition(":")[2]
+        province = self.g.ref.provinces.get(code)
+        if province is None or province.kind != kind:
+            return None
+        return province, words[last].end
 
     def _name_run(
         self, text: str, words: list[Word], i: int, lower_start: bool = False
