@@ -92,9 +92,7 @@ class Gazetteers:
     generic_codes: dict[str, str] = field(default_factory=dict)
     surnames: frozenset[str] = frozenset()
     honorifics: PhraseIndex[str] = field(default_factory=PhraseIndex)
-
-    def org_post(self, org: Organization) -> bool:
-        return False
+    post_by_label: dict[str, Post] = field(default_factory=dict)
 
 
 def code_key(code: str) -> str:
@@ -124,6 +122,8 @@ def build_gazetteers(ref: ReferenceData, lexicon: Lexicon) -> Gazetteers:
             g.issuer_codes.setdefault(code_key(code), org)
     for post in sorted(ref.posts.values(), key=lambda p: p.id):
         g.posts.add(post.label, post)
+        for name in (post.label, *post.variants):
+            g.post_by_label.setdefault(fold(name), post)
     for post in sorted(ref.posts.values(), key=lambda p: p.id):
         for variant in post.variants:
             g.posts.add(variant, post)

@@ -12,7 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from kg.annotations import DocAnalysis, Fact, Mention, get_analysis
-from kg.components.gazetteer import register_org
+from kg.components.gazetteer import register_org, register_post
 from kg.components.people import person_key
 from kg.gazetteers import Gazetteers, code_key, default_gazetteers, slug
 from kg.matching import words_of
@@ -207,18 +207,7 @@ class DocumentFinder:
                 )
                 return key
             if isinstance(found, Post):
-                key = f"post:{found.id}"
-                analysis.add_entity(
-                    "post",
-                    key,
-                    found.label,
-                    label_en=found.label_en,
-                    role=found.role,
-                    role_heads=False,
-                    organization=f"org:{found.organization}" if found.organization else None,
-                    post_id=found.id,
-                )
-                return key
+                return register_post(analysis, self.g, found.label, found, None)
             expansion = self.g.generic_codes.get(code_key(code))
             if expansion:
                 s_start, _ = analysis.sentence_of(c.start)
@@ -312,9 +301,7 @@ class DocumentFinder:
                     break
             else:
                 label = f"{label} {org_label}"
-        from kg.components.gazetteer import EntityFinder
-
-        key = EntityFinder(self.g).register_post(analysis, label, role, org_key_)
+        key = register_post(analysis, self.g, label, role, org_key_)
         analysis.add_fact(
             Fact(
                 "holds_post",

@@ -13,6 +13,7 @@ from kg.annotations import DocAnalysis, Mention, get_analysis
 from kg.gazetteers import Gazetteers, OrgPattern, default_gazetteers, slug
 from kg.matching import Word, is_caps_line, words_of
 from kg.reference import Organization, Post, Province, Role
+from kg.text import fold
 
 _PREFIX = re.compile(
     r"(?:(?:thành phố|Thành phố|THÀNH PHỐ|TP\.?|Tp\.?|tỉnh|Tỉnh|TỈNH|Thủ đô|thủ đô)\s*)$"
@@ -74,6 +75,43 @@ def register_local_org(
 
 def pattern_is_name(pattern: OrgPattern) -> bool:
     return pattern.complement == "name"
+
+
+def register_post(
+    analysis: DocAnalysis, g: Gazetteers, label: str, value: Post | Role, org_key_: str | None
+) -> str:
+    """The key of a post ("Bộ trưởng Bộ Y tế"): the reference post when one has that name,
+    else one made of its role and organisation."""
+    if not isinstance(value, Post):
+        known = g.post_by_label.get(fold(label))
+        if known is None:
+            key = f"post:{slug(label)}"
+            analysis.add_entity(
+                "post",
+                key,
+                label,
+                role=value.label,
+                role_heads=value.heads,
+                organization=org_key_,
+                post_id=None,
+            )
+            return key
+        value = known
+    role = g.ref.roles.get(value.role)
+    if org_key_ is None and value.organization:
+        org_key_ = f"org:{value.organization}"
+    key = f"post:{value.id}"
+    analysis.add_entity(
+        "post",
+        key,
+        value.label,
+        label_en=value.label_en,
+        role=value.role,
+        role_heads=bool(role and role.heads),
+        organization=org_key_,
+        post_id=value.id,
+    )
+    return key
 
 
 class EntityFinder:
@@ -346,44 +384,10 @@ class EntityFinder:
                 i += 1
                 continue
             start, end, label, value, org_key_, last = best
-            key = self.register_post(analysis, label, value, org_key_)
+            key = register_post(analysis, self.g, label, value, org_key_)
             analysis.add_mention(Mention("post", start, end, key, text[start:end], "post"))
             while i < len(words) and words[i].start < end:
                 i += 1
-
-    def register_post(
-        self, analysis: DocAnalysis, label: str, value: Post | Role, org_key_: str | None
-    ) -> str:
-        if isinstance(value, Post):
-            role = self.g.ref.roles.get(value.role)
-            key = f"post:{value.id}"
-            analysis.add_entity(
-                "post",
-                key,
-                value.label,
-                label_en=value.label_en,
-                role=value.role,
-                role_heads=bool(role and role.heads),
-                organization=org_key_,
-                post_id=value.id,
-            )
-            return key
-        known = next(
-            (p for p in self.g.ref.posts.values() if p.label == label or label in p.variants), None
-        )
-        if known is not None:
-            return self.register_post(analysis, label, known, org_key_)
-        key = f"post:{slug(label)}"
-        analysis.add_entity(
-            "post",
-            key,
-            label,
-            role=value.label,
-            role_heads=value.heads,
-            organization=org_key_,
-            post_id=None,
-        )
-        return key
 
 
 @Language.factory("kg_gazetteer", default_config={"data_dir": None})
