@@ -289,5 +289,9 @@ def evaluate(
         click.echo(format_report(outcomes), nl=False)
 
 
+# Commands defined in their own modules register here, one line each.
+# -- registered commands --
+# -- end of registered commands --
+
 if __name__ == "__main__":  # pragma: no cover
     main()
