@@ -148,28 +148,36 @@ def predictions(store: ox.Store) -> dict[str, dict[str, set[tuple[str, ...]]]]:
     return found
 
 
-def evidence_for(store: ox.Store, source: str, labels: tuple[str, ...]) -> str | None:
-    """A sentence of `source` from which a fact involving `labels` was extracted."""
-    wanted = {name_key(label) for label in labels if label}
+def evidence_index(store: ox.Store) -> dict[str, list[tuple[str, str]]]:
+    """For each source file name, the (entity label key, sentence) pairs of its statements."""
     query = """
         PREFIX kgo: <https://w3id.org/kgvn/ontology#>
         PREFIX prov: <http://www.w3.org/ns/prov#>
-        SELECT ?label ?quote ?name WHERE {
+        SELECT DISTINCT ?path ?label ?quote WHERE {
           ?st kgo:source ?src ; prov:wasDerivedFrom/kgo:quote ?quote ; ?p ?entity .
-          ?src kgo:path ?path . FILTER(STRENDS(?path, ?name))
+          ?src kgo:path ?path .
           { ?entity <http://www.w3.org/2000/01/rdf-schema#label> ?label }
           UNION { ?entity <http://www.w3.org/2004/02/skos/core#prefLabel> ?label }
           UNION { ?entity kgo:isoCode ?label } UNION { ?entity kgo:documentNumber ?label }
-        } ORDER BY ?quote"""
-    _, rows = run(store, query, {"name": source})
-    for row in rows:
-        if name_key(row["label"].value) in wanted:
-            return row["quote"].value
-    return None
+        } ORDER BY ?path ?quote"""
+    index: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row in run(store, query)[1]:
+        name = row["path"].value.rstrip("/").split("/")[-1]
+        index[name].append((name_key(row["label"].value), row["quote"].value))
+    return index
+
+
+def evidence_for(
+    index: dict[str, list[tuple[str, str]]], source: str, labels: tuple[str, ...]
+) -> str | None:
+    """A sentence of `source` from which a fact involving `labels` was extracted."""
+    wanted = {name_key(label) for label in labels if label}
+    return next((quote for key, quote in index.get(source, ()) if key in wanted), None)
 
 
 def evaluate(store: ox.Store, gold: dict, aliases: Aliases) -> dict[str, Outcome]:
     predicted = predictions(store)
+    sentences = evidence_index(store)
     outcomes = {c: Outcome() for c in ENTITY_CATEGORIES + RELATION_CATEGORIES}
     for source, spec in sorted(gold.items()):
         if source.startswith("_"):
@@ -197,7 +205,7 @@ def evaluate(store: ox.Store, gold: dict, aliases: Aliases) -> dict[str, Outcome
                         {
                             "source": source,
                             "fact": list(shown),
-                            "evidence": evidence_for(store, source, shown),
+                            "evidence": evidence_for(sentences, source, shown),
                         }
                     )
             outcome.tp += len(hit)

@@ -56,19 +56,25 @@ def decode(raw: bytes, path: Path) -> str:
         raise InputError(path, "file is empty")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return raw.decode("utf-16")
+            text = raw.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise InputError(path, f"not valid UTF-16 ({exc.reason})") from exc
+        if not text.strip():
+            raise InputError(path, "file is empty")
+        return text
     if b"\x00" in raw[:4096] or raw.startswith((b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8")):
         raise InputError(path, "binary file (not plain text); convert it to UTF-8 text first")
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
             path,
             f"not UTF-8 (byte {exc.start}: {exc.reason}); re-save it as UTF-8 "
             "(legacy Vietnamese encodings such as Windows-1258 or TCVN3 are not read)",
         ) from exc
+    if not text.strip():
+        raise InputError(path, "file is empty")
+    return text
 
 
 def _parse_date(value: str) -> date | None:
@@ -157,7 +163,7 @@ def non_body_spans(text: str) -> list[tuple[int, int]]:
             spans.append((start, start + dateline.end()))
         if _NOISE_LINE.match(line):
             spans.append((start, end))
-        elif index >= last_content - 1 and _BYLINE.match(line) and len(stripped) < 40:
+        elif index == last_content and _BYLINE.match(line) and len(stripped) < 40:
             # a name in capitals closing an article is its author's byline
             if stripped.upper() == stripped and any(c.isalpha() for c in stripped):
                 spans.append((start, end))

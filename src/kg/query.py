@@ -71,19 +71,40 @@ def open_graph(path: str | Path) -> ox.Store:
     return store
 
 
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def _term(value: str) -> ox.NamedNode | ox.Literal:
     if re.match(r"^(?:https?|urn):\S+$", value):
-        return ox.NamedNode(value)
+        try:
+            return ox.NamedNode(value)
+        except ValueError:
+            pass
     return ox.Literal(value)
+
+
+def bind(query_text: str, params: dict[str, str]) -> str:
+    """`query_text` with a trailing VALUES clause binding each parameter to one RDF term. The
+    terms are serialised by pyoxigraph, so quotes, braces or newlines in a value stay inside
+    its literal and cannot change the query's shape."""
+    if not params:
+        return query_text
+    for name in params:
+        if not _VARIABLE.match(name):
+            raise QueryError(f"{name!r} is not a SPARQL variable name")
+        if not re.search(rf"[?$]{name}\b", query_text):
+            raise QueryError(f"the query has no variable ?{name} to bind")
+    names = " ".join(f"?{name}" for name in params)
+    terms = " ".join(str(_term(value)) for value in params.values())
+    return f"{query_text.rstrip()}\nVALUES ({names}) {{ ({terms}) }}\n"
 
 
 def run(
     store: ox.Store, query_text: str, params: dict[str, str] | None = None
 ) -> tuple[list[str], list[dict[str, ox.NamedNode | ox.Literal | ox.BlankNode]]]:
     """Variables and rows of a SELECT query; `params` bind variables to RDF terms."""
-    substitutions = {ox.Variable(k): _term(v) for k, v in (params or {}).items()}
     try:
-        solutions = store.query(query_text, substitutions=substitutions or None)
+        solutions = store.query(bind(query_text, params or {}))
     except SyntaxError as exc:
         raise QueryError(f"query does not parse: {exc}") from exc
     except (RuntimeError, ValueError) as exc:  # e.g. a --param naming no projected variable

@@ -24,6 +24,8 @@ _SYLLABLE = re.compile(
     r"(ch|ng|nh|[cmnpt])?"
 )
 _WORD = re.compile(r"[^\W\d_]+")
+# a word not followed by a stray combining mark, which moving its tone would leave dangling
+_TONED_WORD = re.compile(r"[^\W\d_]+(?![\u0300-\u036f])")
 _DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212]")
 _SPACED_DASH = re.compile(r"\s*-\s+|\s+-\s*")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -89,9 +91,12 @@ def fold_tones(text: str) -> str:
     return unicodedata.normalize("NFC", bare.replace("đ", "d"))
 
 
-def canonical_tones(text: str) -> str:
-    """`text` in NFC with each syllable's tone mark on its canonical vowel, case kept."""
-    text = unicodedata.normalize("NFC", text)
+def canonical_tones(text: str, compose: bool = True) -> str:
+    """`text` with each syllable's tone mark on its canonical vowel, case kept; in NFC first
+    unless `compose` is false (the caller composed it cluster by cluster). Never changes the
+    text's length when `compose` is false."""
+    if compose:
+        text = unicodedata.normalize("NFC", text)
 
     def place(m: re.Match[str]) -> str:
         word = m.group(0)
@@ -101,7 +106,7 @@ def canonical_tones(text: str) -> str:
             return word
         return "".join(p.upper() if w.isupper() else p for p, w in zip(placed, word, strict=True))
 
-    return _WORD.sub(place, text)
+    return _TONED_WORD.sub(place, text)
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,7 @@ def clean(original: str, blank: list[tuple[int, int]] | None = None) -> CleanTex
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
+    carriage_return: int | None = None  # where a CRLF began, so its "\n" covers both
     for cstart, cend in _clusters(original):
         if removed[cstart]:
             continue
@@ -161,6 +167,7 @@ def clean(original: str, blank: list[tuple[int, int]] | None = None) -> CleanTex
             continue
         if chunk == "\r":
             if cend < len(original) and original[cend] == "\n":
+                carriage_return = cstart
                 continue  # the "\n" that follows stands for both
             chunk = "\n"
         elif chunk in _SPACES:
@@ -168,16 +175,12 @@ def clean(original: str, blank: list[tuple[int, int]] | None = None) -> CleanTex
         if blanked[cstart] and chunk != "\n":
             chunk = " " * len(unicodedata.normalize("NFC", chunk))
         composed = unicodedata.normalize("NFC", chunk)
+        ostart = cstart
+        if carriage_return is not None and original[cstart] == "\n":
+            ostart, carriage_return = carriage_return, None
         for ch in composed:
             out.append(ch)
-            ostart = (
-                cstart - 1
-                if chunk == "\n" and cstart > 0 and original[cstart - 1] == "\r"
-                else cstart
-            )
             starts.append(ostart)
             ends.append(cend)
-    text = canonical_tones("".join(out))
-    if len(text) != len(out):  # pragma: no cover - canonical_tones is length-preserving
-        raise AssertionError("tone normalisation changed the text length")
+    text = canonical_tones("".join(out), compose=False)
     return CleanText(original, text, tuple(starts), tuple(ends))
