@@ -1,4 +1,4 @@
-"""kg.query on the graph of the example corpus: every canned query binds the variables the
+"""kg.sparql on the graph of the example corpus: every canned query binds the variables the
 evaluation contract names, results print as valid SPARQL JSON / CSV / table, evidence offsets
 reproduce their quotes, and parameters are bound as terms, never pasted into the query."""
 
@@ -17,7 +17,7 @@ import pytest
 
 from kg.build import build_graph, serialize
 from kg.errors import QueryError
-from kg.query import (
+from kg.sparql import (
     canned_names,
     filter_confidence,
     format_rows,

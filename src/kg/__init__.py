@@ -1,5 +1,36 @@
-"""kg: a knowledge graph of Vietnamese government documents on the COVID-19 response."""
+"""kg: a knowledge graph of Vietnamese government documents on the COVID-19 response.
+
+The Python API mirrors the command line:
+
+>>> from kg import build_graph, query
+>>> result = build_graph("examples/corpus")            # doctest: +SKIP
+>>> query(result.graph, "oversight")                    # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kg.build import BuildResult
+
 __version__ = "0.1.0"
+
+
+def build_graph(corpus: str | Path, **options: Any) -> BuildResult:
+    """Analyse a corpus folder into an rdflib Graph (see `kg.build.build_graph`)."""
+    from kg.build import build_graph as _build
+
+    return _build(corpus, **options)
+
+
+def query(graph: Any, name: str, **params: str) -> list[dict[str, str]]:
+    """Rows of a canned query (or .rq file) over a graph file, an rdflib Graph or a
+    pyoxigraph Store, as dicts of plain strings (see `kg.sparql.query`)."""
+    from kg.sparql import query as _query
+
+    return _query(graph, name, **params)
+
+
+__all__ = ["__version__", "build_graph", "query"]

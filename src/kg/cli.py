@@ -161,7 +161,7 @@ def query(
     list_queries: bool,
 ) -> None:
     """Run a canned query NAME (see --list), a .rq FILE, or --sparql TEXT against a graph."""
-    from kg.query import canned_names, filter_confidence, format_rows, load_query, open_graph, run
+    from kg.sparql import canned_names, filter_confidence, format_rows, load_query, open_graph, run
 
     try:
         if list_queries:
@@ -260,7 +260,7 @@ def evaluate(
 
     from kg.evaluate import Aliases, format_report, load_gold, summary
     from kg.evaluate import evaluate as run_evaluation
-    from kg.query import open_graph
+    from kg.sparql import open_graph
 
     try:
         gold_facts, alias_table = load_gold(gold)

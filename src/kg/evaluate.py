@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import DataFileError
-from kg.query import load_query, run
+from kg.sparql import load_query, run
 from kg.text import canonical_tones
 
 ENTITY_CATEGORIES = ("person", "organization", "province", "document", "principle")

@@ -14,7 +14,7 @@ from rdflib.namespace import PROV, RDFS, SH, SKOS
 
 from kg.errors import DataFileError, GraphError
 from kg.namespaces import KGO
-from kg.query import resource_dir
+from kg.sparql import resource_dir
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import Graph
 
 from kg.errors import GraphError, QueryError
 
@@ -177,8 +178,15 @@ def format_rows(variables: list[str], rows: list[dict], fmt: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def query(graph: str | Path | ox.Store, name: str, **params: str) -> list[dict[str, str]]:
-    """Rows of a canned query (or .rq file) as plain dicts — for notebooks and scripts."""
-    store = graph if isinstance(graph, ox.Store) else open_graph(graph)
+def query(graph: str | Path | ox.Store | Graph, name: str, **params: str) -> list[dict[str, str]]:
+    """Rows of a canned query (or .rq file) as plain dicts — for notebooks and scripts.
+    `graph` is a graph file, a pyoxigraph Store or an rdflib Graph."""
+    if isinstance(graph, ox.Store):
+        store = graph
+    elif isinstance(graph, Graph):
+        store = ox.Store()
+        store.load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    else:
+        store = open_graph(graph)
     _, rows = run(store, load_query(name), params)
     return [{k: v.value for k, v in row.items()} for row in rows]
