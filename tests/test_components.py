@@ -327,3 +327,8 @@ def test_unnamed_province_body_refers_to_the_province_named_before(nlp) -> None:
     assert ("Đoàn Tấn Bửu", "Phó Chủ tịch Ủy ban nhân dân tỉnh Đồng Tháp") in pairs
     city = run(nlp, "Tại Đà Nẵng, Phó Chủ tịch UBND tỉnh Nguyễn Văn A dự họp.", date(2021, 8, 12))
     assert not any("Đà Nẵng" in post for _, post in post_pairs(city)), "a city is not a 'tỉnh'"
+
+
+def test_oversight_delegated_by_the_prime_minister_goes_to_the_delegate(nlp) -> None:
+    text = "Thủ tướng Phạm Minh Chính giao Phó Thủ tướng Vũ Đức Đam trực tiếp chỉ đạo công tác chống dịch tại tỉnh Bình Dương."
+    assert facts(run(nlp, text, date(2021, 7, 20)), "oversight") == {("Vũ Đức Đam", "Bình Dương")}

@@ -20,6 +20,7 @@ _LIST_SEP = re.compile(r"^\s*(?:,|;|và|,\s*và|-|–|hoặc)\s*$")
 _NUMBERING = re.compile(
     r"^\s*(?:[-+•*]|\(?[0-9IVXivx]{1,4}[.)]|[a-zđ]\))?[\s.)]*(?:đồng chí\s+)?$", re.IGNORECASE
 )
+_DELEGATION = re.compile(r"\b(?:giao|phân công|cử|chỉ định|đề nghị|yêu cầu)\b", re.IGNORECASE)
 _ASSIGN_BEFORE = re.compile(
     r"(?:\bgiao(?: cho)?|\byêu cầu|\bđề nghị)\s+(?:(?:các|cho)\s+)?(?:Bộ\s*:?\s*)?$", re.IGNORECASE
 )
@@ -93,25 +94,27 @@ class RelationFinder:
 
     # oversight ---------------------------------------------------------------------------
     def _oversight(self, a, text, clause, people, provinces) -> None:
+        """ "Phó Thủ tướng X trực tiếp chỉ đạo … tại tỉnh Y", or "Thủ tướng giao Phó Thủ tướng X
+        chỉ đạo … tại Y": the person who does the directing must be the clause's subject, or
+        the one a head of the clause assigns the task to."""
         if not people:
             return
-        subject = people[0]
-        head = text[clause[0] : subject.start]
-        posts = [
-            m for m in a.mentions_of("post") if clause[0] <= m.start and m.end <= subject.start
-        ]
+        first = people[0]
+        head = text[clause[0] : first.start]
+        posts = [m for m in a.mentions_of("post") if clause[0] <= m.start and m.end <= first.start]
         for post in posts:
             head = head.replace(post.surface, "")
         if not _NUMBERING.match(head):
             return
-        cues = _find_cues(text, subject.end, clause[1], self.oversight_cues)
+        cues = _find_cues(text, first.end, clause[1], self.oversight_cues)
         if not cues:
             return
-        cue_end = cues[0][1]
-        between = [
-            p for p in people[1:] if subject.end < p.start < cue_end and p.key != subject.key
-        ]
-        if between:
+        cue_start, cue_end = cues[0][0], cues[0][1]
+        before_cue = [p for p in people if p.end <= cue_start]
+        subject = before_cue[-1] if before_cue else first
+        if subject.key != first.key and not _DELEGATION.search(text[first.end : subject.start]):
+            return
+        if re.search(r"[.;:]", text[subject.end : cue_start]):
             return
         targets = [p for p in provinces if _inside(p, clause) and p.start >= cue_end]
         for province in targets:
