@@ -332,3 +332,8 @@ def test_unnamed_province_body_refers_to_the_province_named_before(nlp) -> None:
 def test_oversight_delegated_by_the_prime_minister_goes_to_the_delegate(nlp) -> None:
     text = "Thủ tướng Phạm Minh Chính giao Phó Thủ tướng Vũ Đức Đam trực tiếp chỉ đạo công tác chống dịch tại tỉnh Bình Dương."
     assert facts(run(nlp, text, date(2021, 7, 20)), "oversight") == {("Vũ Đức Đam", "Bình Dương")}
+
+
+def test_titles_without_their_final_dot_and_former_posts(nlp) -> None:
+    a = run(nlp, "Theo PGS.TS Trần Đắc Phu, nguyên Cục trưởng Cục Y tế dự phòng, cần giữ vững 5K.")
+    assert ("Trần Đắc Phu", "Cục trưởng Cục Y tế dự phòng") in post_pairs(a)

@@ -136,19 +136,24 @@ class PeopleFinder:
             return "post-name"
         stem = before.rstrip()
         if stem != before:
-            folded = fold(stem)
-            for cue in self.g.lexicon.texts("honorific"):
+            folded = fold(stem).rstrip(".")
+            for cue in (c.rstrip(".") for c in self.g.lexicon.texts("honorific")):
                 if folded.endswith(cue) and (
                     len(folded) == len(cue) or not folded[-len(cue) - 1].isalpha()
                 ):
                     return "honorific-name"
         if _SIGNATURE.search(before) or _LIST_CUE.search(before):
             return "list-or-signature"
-        after = text[end : end + 3]
-        if after.startswith(", ") and end + 2 in post_starting:
+        if self._apposition_post(text, end, post_starting) is not None:
             return "name-apposition"
-        if after.startswith(" (") and end + 2 in post_starting:
-            return "name-parenthesis"
+        return None
+
+    @staticmethod
+    def _apposition_post(text: str, pos: int, post_starting: dict) -> Mention | None:
+        """The post right after a name: "X, Bộ trưởng …", "X (Cục trưởng …)", "X, nguyên …"."""
+        m = re.match(r"(?:, |,? \()(?:(?:nguyên|hiện là|là)\s+)?", text[pos : pos + 16])
+        if m and m.end() > 0:
+            return post_starting.get(pos + m.end())
         return None
 
     def _link(self, name: str) -> tuple[Person | None, str, float]:
@@ -172,8 +177,7 @@ class PeopleFinder:
         if before is not None and text[before.end : person.start] == " ":
             posts.append(before)
         pos = person.end
-        while text[pos : pos + 2] in (", ", " (") and pos + 2 in post_starting:
-            post = post_starting[pos + 2]
+        while (post := self._apposition_post(text, pos, post_starting)) is not None:
             if self._name_follows(text, post.end):
                 break  # "A, Bí thư X B": the post introduces the next name
             posts.append(post)
