@@ -12,7 +12,7 @@ from rdflib import Graph
 
 from kg.errors import KgError
 from kg.gazetteers import default_gazetteers
-from kg.ingest import IngestReport, read_corpus
+from kg.ingest import MAX_BYTES, IngestReport, read_corpus
 from kg.namespaces import DEFAULT_BASE
 from kg.pipeline import analyse, make_nlp
 from kg.rdf import GraphBuilder, to_turtle
@@ -36,10 +36,11 @@ def build_graph(
     base: str = DEFAULT_BASE,
     data_dir: str | None = None,
     progress: Callable[[str], None] | None = None,
+    max_bytes: int = MAX_BYTES,
 ) -> BuildResult:
     """Analyse every readable document of `corpus` into one graph. A document the pipeline
     cannot handle is reported and skipped; the others still make it into the graph."""
-    report = read_corpus(corpus)
+    report = read_corpus(corpus, max_bytes=max_bytes)
     nlp = make_nlp(data_dir)
     builder = GraphBuilder(default_gazetteers(data_dir), base)
     result = BuildResult(builder.graph, report)
@@ -51,6 +52,12 @@ def build_graph(
         except KgError as exc:
             result.failures.append(f"{source.path}: {exc}")
             continue
+        except Exception as exc:  # one document's surprise must not lose the others' work
+            result.failures.append(
+                f"{source.path}: could not be analysed ({type(exc).__name__}: {exc}); "
+                "please report this file"
+            )
+            continue
         result.documents += 1
     return result
 
@@ -59,6 +66,8 @@ def write_atomically(path: str | Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename: readers see old or new, never half."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.*.part"):
+        stale.unlink(missing_ok=True)  # left by a write that was killed
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -179,8 +179,13 @@ def iter_files(folder: Path) -> Iterator[Path]:
             yield path
 
 
-def read_corpus(folder: str | Path) -> IngestReport:
-    """Read every document of `folder`; problems are collected, never raised."""
+MAX_BYTES = 10 * 1024 * 1024
+
+
+def read_corpus(folder: str | Path, max_bytes: int = MAX_BYTES) -> IngestReport:
+    """Read every document of `folder`; problems are collected, never raised. Files larger
+    than `max_bytes` are skipped: no press release or notice is that long, and analysing one
+    would hold the whole text and its offset tables in memory."""
     root = Path(folder)
     if not root.is_dir():
         raise InputError(root, "corpus folder does not exist or is not a folder")
@@ -191,6 +196,16 @@ def read_corpus(folder: str | Path) -> IngestReport:
         rel = path.relative_to(root).as_posix()
         known.update({rel, path.name})
         try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                report.problems.append(
+                    InputError(
+                        path,
+                        f"file is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.1f} MB "
+                        "limit for one document (split it, or raise the limit)",
+                    )
+                )
+                continue
             raw = path.read_bytes()
         except OSError as exc:
             report.problems.append(InputError(path, f"cannot read: {exc.strerror or exc}"))

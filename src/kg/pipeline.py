@@ -24,7 +24,7 @@ from kg.components import (  # noqa: F401
     relations,
     sentences,
 )
-from kg.ingest import Source
+from kg.ingest import MAX_BYTES, Source
 from kg.text import clean
 
 COMPONENTS = (
@@ -58,6 +58,9 @@ def create_vi_tokenizer():
 def make_nlp(data_dir: str | None = None) -> Language:
     """A fresh pipeline; `data_dir` points at another reference-data folder (tests, users)."""
     nlp = spacy.blank("vi", config={"nlp": {"tokenizer": {"@tokenizers": "kg.vi_tokenizer.v1"}}})
+    # kg's components are rules linear in the text, not models with spaCy's memory needs;
+    # ingest bounds document size (kg.ingest.MAX_BYTES) instead.
+    nlp.max_length = MAX_BYTES + 1
     for name in COMPONENTS:
         config = {"data_dir": data_dir} if name in _WITH_DATA else {}
         nlp.add_pipe(name, config=config)
