@@ -337,3 +337,10 @@ def test_oversight_delegated_by_the_prime_minister_goes_to_the_delegate(nlp) -> 
 def test_titles_without_their_final_dot_and_former_posts(nlp) -> None:
     a = run(nlp, "Theo PGS.TS Trần Đắc Phu, nguyên Cục trưởng Cục Y tế dự phòng, cần giữ vững 5K.")
     assert ("Trần Đắc Phu", "Cục trưởng Cục Y tế dự phòng") in post_pairs(a)
+
+
+def test_names_listed_after_a_cued_name(nlp) -> None:
+    a = run(
+        nlp, "Đoàn công tác gồm các ông Lê Quang Hải, Trần Minh Đức và Phạm Văn Hòa đã đến tỉnh."
+    )
+    assert {"Lê Quang Hải", "Trần Minh Đức", "Phạm Văn Hòa"} <= labels(a, "person")

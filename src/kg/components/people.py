@@ -97,8 +97,13 @@ class PeopleFinder:
             if any(s <= start and end <= e for s, e in provinces):
                 continue  # "Chủ tịch Hà Nội": a place, not a person
             cue = self._cue(text, start, end, post_ending, post_starting)
+            if cue is None and any(
+                re.fullmatch(r"(?:,| và|, và) ", text[e:start]) for _, e in taken
+            ):
+                cue = "name-list"  # "các ông Nguyễn Văn A và Trần Văn B"
             if cue is None:
                 continue
+            taken.append((start, end))
             person, rule, confidence = self._link(text[start:end])
             yield start, end, person, rule if person else cue, confidence if person else 0.9
 
