@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import copy
 import json
-import shlex
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import GOLD, SCORER, SEEDS, score
 
 from kg.cli import main
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEEDS = SHARED / "corpus" / "seeds"
-GOLD = SHARED / "eval" / "gold" / "seeds.json"
-SCORER = SHARED / "eval" / "score.py"
 
 pytestmark = pytest.mark.skipif(
     not SCORER.is_file(), reason="../shared (corpus and scorer) is absent"
@@ -59,29 +52,7 @@ def harder_gold(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _scorer(graph: Path, gold: Path, tmp: Path) -> dict:
-    report = tmp / "score.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(SCORER),
-            "--corpus",
-            str(SEEDS),
-            "--gold",
-            str(gold),
-            "--aliases",
-            str(gold.parent / "aliases.json"),
-            "--kg",
-            f"{shlex.quote(sys.executable)} -m kg",
-            "--graph",
-            str(graph),
-            "--json",
-            str(report),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(report.read_text())
+    return score(SEEDS, graph, tmp / "score.json", gold=gold, aliases=gold.parent / "aliases.json")
 
 
 def test_evaluate_agrees_with_the_shared_scorer(

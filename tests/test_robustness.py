@@ -4,22 +4,14 @@ every evidence span still points at the messy file's own characters."""
 
 from __future__ import annotations
 
-import json
 import re
-import shlex
 import shutil
-import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 
 import pytest
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEEDS = SHARED / "corpus" / "seeds"
-GOLD = SHARED / "eval" / "gold" / "seeds.json"
-SCORER = SHARED / "eval" / "score.py"
-KG = f"{shlex.quote(sys.executable)} -m kg"
+from conftest import SCORER, SEEDS, build
+from conftest import score as run_scorer
 
 pytestmark = pytest.mark.skipif(
     not SCORER.is_file(), reason="../shared (corpus and scorer) is absent"
@@ -70,34 +62,8 @@ def messy_copy(target: Path) -> None:
 
 
 def score(corpus: Path, out: Path) -> dict:
-    graph = out / "graph.ttl"
-    built = subprocess.run(
-        [sys.executable, "-m", "kg", "build", str(corpus), "-o", str(graph), "-q", "--no-validate"],
-        capture_output=True,
-        text=True,
-    )
-    assert built.returncode == 0, built.stderr
-    report = out / "scores.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(SCORER),
-            "--corpus",
-            str(corpus),
-            "--gold",
-            str(GOLD),
-            "--kg",
-            KG,
-            "--graph",
-            str(graph),
-            "--json",
-            str(report),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(report.read_text())
+    build(corpus, out / "graph.ttl", "--no-validate")
+    return run_scorer(corpus, out / "graph.ttl", out / "scores.json")
 
 
 def test_old_style_transform_really_changes_the_text() -> None:

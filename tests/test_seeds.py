@@ -5,24 +5,14 @@ articles build too."""
 
 from __future__ import annotations
 
-import json
-import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import NEWS, SCORER, SEEDS, build, score
 
 from kg.build import build_graph, serialize
 from kg.validate import validate_graph
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEEDS = SHARED / "corpus" / "seeds"
-NEWS = SHARED / "corpus" / "news"
-GOLD = SHARED / "eval" / "gold" / "seeds.json"
-SCORER = SHARED / "eval" / "score.py"
-KG = f"{shlex.quote(sys.executable)} -m kg"
 
 pytestmark = pytest.mark.skipif(
     not SCORER.is_file(), reason="../shared (corpus and scorer) is absent"
@@ -32,38 +22,13 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def seeds_graph(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("seeds") / "seeds.ttl"
-    done = subprocess.run(
-        [sys.executable, "-m", "kg", "build", str(SEEDS), "-o", str(out), "-q"],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
+    build(SEEDS, out)
     return out
 
 
 @pytest.fixture(scope="module")
 def scores(seeds_graph: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    report = tmp_path_factory.mktemp("score") / "scores.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(SCORER),
-            "--corpus",
-            str(SEEDS),
-            "--gold",
-            str(GOLD),
-            "--kg",
-            KG,
-            "--graph",
-            str(seeds_graph),
-            "--json",
-            str(report),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(report.read_text())
+    return score(SEEDS, seeds_graph, tmp_path_factory.mktemp("score") / "scores.json")
 
 
 def test_seed_scores_meet_the_bar(scores: dict) -> None:
