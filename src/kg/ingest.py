@@ -12,8 +12,9 @@ from datetime import date
 from pathlib import Path
 
 from kg.errors import InputError, ManifestError
+from kg.formats import SUFFIXES, Extracted, extract, kind_of
 
-DOCUMENT_SUFFIXES = (".txt", ".md")
+DOCUMENT_SUFFIXES = tuple(SUFFIXES)
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_COLUMNS = ("file", "title", "date", "publisher", "language")
 
@@ -36,6 +37,12 @@ class Source:
     sha256: str
     meta: ManifestEntry
     blank: tuple[tuple[int, int], ...] = field(default=())
+    kind: str = "text"  # text, html, pdf, docx or image: for all but text, `text` was extracted
+    pages: tuple[tuple[int, int, int], ...] = ()  # (start, end, page) in `text`, for PDFs
+    confidence: float | None = None  # OCR's confidence in the text, for scans
+
+    def page_of(self, offset: int) -> int | None:
+        return next((page for start, end, page in self.pages if start <= offset <= end), None)
 
     @property
     def name(self) -> str:
@@ -210,12 +217,26 @@ def read_corpus(folder: str | Path, max_bytes: int = MAX_BYTES) -> IngestReport:
         except OSError as exc:
             report.problems.append(InputError(path, f"cannot read: {exc.strerror or exc}"))
             continue
+        kind = kind_of(path) or "text"
+        extracted: Extracted | None = None
         try:
-            text = decode(raw, path)
+            if kind == "text":
+                text = decode(raw, path)
+            else:
+                extracted = extract(path, raw)
+                text = extracted.text
         except InputError as exc:
             report.problems.append(exc)
             continue
         meta = manifest.get(rel) or manifest.get(path.name) or ManifestEntry(file=rel)
+        if extracted is not None:
+            meta = ManifestEntry(
+                file=meta.file,
+                title=meta.title or extracted.title,
+                date=meta.date or extracted.date,
+                publisher=meta.publisher,
+                language=meta.language,
+            )
         report.sources.append(
             Source(
                 path=rel,
@@ -223,6 +244,9 @@ def read_corpus(folder: str | Path, max_bytes: int = MAX_BYTES) -> IngestReport:
                 sha256=hashlib.sha256(raw).hexdigest(),
                 meta=meta,
                 blank=tuple(non_body_spans(text)),
+                kind=kind,
+                pages=extracted.pages if extracted else (),
+                confidence=extracted.confidence if extracted else None,
             )
         )
     for name in sorted(set(manifest) - known):

@@ -65,6 +65,8 @@ class KGO(DefinedNamespace):
     start: URIRef
     end: URIRef
     quote: URIRef
+    page: URIRef
+    extractedText: URIRef
     # properties of statements
     rule: URIRef
     confidence: URIRef

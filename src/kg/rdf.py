@@ -39,6 +39,15 @@ STATEMENT_CLASS = {
 }
 
 
+MEDIA_TYPES = {
+    "text": "text/plain",
+    "html": "text/html",
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "image": "image",
+}
+
+
 def _confidence(value: float) -> Literal:
     return Literal(Decimal(str(round(value, 2))), datatype=XSD.decimal)
 
@@ -200,6 +209,9 @@ class GraphBuilder:
             add((node, DCTERMS.publisher, Literal(meta.publisher)))
         if meta.language:
             add((node, DCTERMS.language, Literal(meta.language)))
+        add((node, DCTERMS.format, Literal(MEDIA_TYPES[src.kind])))
+        if src.kind != "text":
+            add((node, KGO.extractedText, Literal(src.text)))
         return node
 
     def evidence(self, analysis: DocAnalysis, source: URIRef, span: tuple[int, int]) -> URIRef:
@@ -216,6 +228,9 @@ class GraphBuilder:
         add((node, KGO.start, Literal(start, datatype=XSD.integer)))
         add((node, KGO.end, Literal(end, datatype=XSD.integer)))
         add((node, KGO.quote, Literal(original[start:end])))
+        page = analysis.source.page_of(start)
+        if page is not None:
+            add((node, KGO.page, Literal(page, datatype=XSD.integer)))
         return node
 
     def statement(self, kind_class: URIRef, source: URIRef, path: str, identity: str) -> URIRef:
@@ -231,6 +246,7 @@ class GraphBuilder:
         path = analysis.source.path
         add = self.graph.add
 
+        scale = analysis.source.confidence or 1.0  # OCR's doubt carries into every fact
         grouped: dict[str, list] = defaultdict(list)
         for mention in analysis.mentions:
             if mention.kind == "post" or mention.rule == "title-reference":
@@ -243,7 +259,7 @@ class GraphBuilder:
             add((node, KGO.mentions, target))
             add((node, KGO.surfaceForm, Literal(mentions[0].surface)))
             add((node, KGO.rule, Literal(sorted({m.rule for m in mentions})[0])))
-            add((node, KGO.confidence, _confidence(max(m.confidence for m in mentions))))
+            add((node, KGO.confidence, _confidence(max(m.confidence for m in mentions) * scale)))
             for m in mentions:
                 add(
                     (
@@ -272,7 +288,8 @@ class GraphBuilder:
             identity = "|".join(f"{k}={v}" for k, v in sorted(args.items()))
         node = self.statement(STATEMENT_CLASS[kind], source, path, identity)
         add((node, KGO.rule, Literal(sorted({f.rule for f in group})[0])))
-        add((node, KGO.confidence, _confidence(max(f.confidence for f in group))))
+        scale = analysis.source.confidence or 1.0  # OCR's doubt carries into every fact
+        add((node, KGO.confidence, _confidence(max(f.confidence for f in group) * scale)))
         for fact in group:
             add((node, PROV.wasDerivedFrom, self.evidence(analysis, source, fact.span)))
             for span in fact.also:

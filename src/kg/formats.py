@@ -1,0 +1,236 @@
+"""Text out of the files users really have: saved web pages (main text only, via trafilatura),
+PDFs (text layer, page by page, with wrapped lines rejoined), Word files (paragraphs and tables
+in document order) and, with the `ocr` extra, scans. What comes out is the text every evidence
+offset refers to; for a PDF, the page each stretch came from is kept too."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from kg.errors import InputError
+
+TEXT_SUFFIXES = (".txt", ".md")
+SUFFIXES = {
+    ".txt": "text",
+    ".md": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
+}
+_SENTENCE_END = re.compile(r"[.:;!?…)\]”\"]\s*$")
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """The text of a non-text file, and what the file itself says about it."""
+
+    text: str
+    kind: str
+    pages: tuple[tuple[int, int, int], ...] = ()  # (start, end, page number) in `text`
+    title: str | None = None
+    date: date | None = None
+    url: str | None = None
+    confidence: float | None = None  # OCR's mean word confidence, 0..1
+    notes: tuple[str, ...] = field(default=())
+
+
+def kind_of(path: Path) -> str | None:
+    return SUFFIXES.get(path.suffix.lower())
+
+
+def extract(path: Path, raw: bytes) -> Extracted:
+    """Text of an HTML, PDF, DOCX or image file; raises InputError naming the file."""
+    kind = kind_of(path)
+    if kind == "html":
+        return _html(path, raw)
+    if kind == "pdf":
+        return _pdf(path, raw)
+    if kind == "docx":
+        return _docx(path, raw)
+    if kind == "image":
+        return _image(path, raw)
+    raise InputError(path, f"no reader for {path.suffix!r} files")
+
+
+# HTML -------------------------------------------------------------------------------------
+
+
+def _html(path: Path, raw: bytes) -> Extracted:
+    try:
+        import trafilatura
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise InputError(path, "reading HTML needs the trafilatura package") from exc
+    text = trafilatura.extract(
+        raw, include_comments=False, include_tables=True, favor_recall=True, deduplicate=False
+    )
+    if not text or not text.strip():
+        raise InputError(path, "no article text found in this web page")
+    meta = trafilatura.extract_metadata(raw.decode("utf-8", errors="replace"))
+    when = None
+    if meta is not None and meta.date:
+        try:
+            when = date.fromisoformat(str(meta.date)[:10])
+        except ValueError:
+            when = None
+    return Extracted(
+        text=text,
+        kind="html",
+        title=(meta.title if meta is not None else None) or None,
+        date=when,
+        url=(meta.url if meta is not None else None) or None,
+    )
+
+
+# PDF --------------------------------------------------------------------------------------
+
+
+def reflow(page_text: str) -> str:
+    """Rejoin lines a PDF wrapped at the page margin, so a name or a sentence broken across
+    two lines reads as one. A line ending well short of the widest line, or with a sentence
+    mark, ends its paragraph."""
+    lines = [line.rstrip() for line in page_text.split("\n")]
+    widest = max((len(line) for line in lines), default=0)
+    out: list[str] = []
+    for line in lines:
+        if out and out[-1] and line.strip():
+            previous = out[-1]
+            wrapped = len(previous) >= 0.75 * widest and not _SENTENCE_END.search(previous)
+            if wrapped:
+                out[-1] = previous + " " + line.strip()
+                continue
+        out.append(line)
+    return "\n".join(out).strip("\n")
+
+
+def _pdf(path: Path, raw: bytes) -> Extracted:
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise InputError(path, "reading PDF needs the pypdf package") from exc
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        page_texts = [reflow(page.extract_text() or "") for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise InputError(path, f"not a readable PDF ({exc})") from exc
+    if not any(t.strip() for t in page_texts):
+        raise InputError(
+            path,
+            "PDF has no text layer (a scan): convert its pages to images and install "
+            "kg[ocr] with Tesseract's Vietnamese model to read them",
+        )
+    parts: list[str] = []
+    pages: list[tuple[int, int, int]] = []
+    offset = 0
+    for number, page_text in enumerate(page_texts, start=1):
+        if parts:
+            parts.append("\n\n")
+            offset += 2
+        parts.append(page_text)
+        pages.append((offset, offset + len(page_text), number))
+        offset += len(page_text)
+    title = None
+    if reader.metadata is not None and reader.metadata.title:
+        title = str(reader.metadata.title)
+    return Extracted(text="".join(parts), kind="pdf", pages=tuple(pages), title=title)
+
+
+# DOCX -------------------------------------------------------------------------------------
+
+
+def _docx(path: Path, raw: bytes) -> Extracted:
+    try:
+        import docx
+        from docx.opc.exceptions import PackageNotFoundError
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise InputError(path, "reading Word files needs the python-docx package") from exc
+    try:
+        document = docx.Document(io.BytesIO(raw))
+    except (PackageNotFoundError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise InputError(path, f"not a readable .docx file ({exc})") from exc
+    blocks: list[str] = []
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            blocks.append(_paragraph_text(child))
+        elif tag == "tbl":
+            # each cell on its own line: a header table's two columns are two blocks of text
+            for cell in child.iter():
+                if cell.tag.endswith("}tc"):
+                    blocks.append(
+                        "\n".join(_paragraph_text(p) for p in cell.iter() if p.tag.endswith("}p"))
+                    )
+    text = "\n".join(blocks).strip()
+    if not text:
+        raise InputError(path, "the Word file has no text")
+    title = document.core_properties.title or None
+    return Extracted(text=text, kind="docx", title=title)
+
+
+def _paragraph_text(paragraph) -> str:
+    """A Word paragraph's text, with its line breaks and tabs."""
+    parts = []
+    for node in paragraph.iter():
+        name = node.tag.rsplit("}", 1)[-1]
+        if name == "t":
+            parts.append(node.text or "")
+        elif name in ("br", "cr"):
+            parts.append("\n")
+        elif name == "tab":
+            parts.append("\t")
+    return "".join(parts)
+
+
+# images -----------------------------------------------------------------------------------
+
+
+def ocr_available() -> bool:
+    """Whether scans can be read: pytesseract and Tesseract with its Vietnamese model."""
+    try:
+        import pytesseract  # noqa: F401
+    except ImportError:
+        return False
+    if shutil.which("tesseract") is None:
+        return False
+    try:
+        import pytesseract
+
+        return "vie" in pytesseract.get_languages(config="")
+    except Exception:  # pragma: no cover - a broken Tesseract install
+        return False
+
+
+def _image(path: Path, raw: bytes) -> Extracted:
+    if not ocr_available():
+        raise InputError(
+            path,
+            "reading scans needs OCR: pip install 'kg[ocr]' and the Debian packages "
+            "tesseract-ocr and tesseract-ocr-vie",
+        )
+    import pytesseract
+    from PIL import Image
+
+    try:
+        image = Image.open(io.BytesIO(raw))
+    except OSError as exc:
+        raise InputError(path, f"not a readable image ({exc})") from exc
+    data = pytesseract.image_to_data(image, lang="vie", output_type=pytesseract.Output.DICT)
+    confidences = [float(c) for c in data["conf"] if str(c) not in ("-1", "-1.0")]
+    text = pytesseract.image_to_string(image, lang="vie").strip()
+    if not text:
+        raise InputError(path, "OCR found no text in this image")
+    mean = sum(confidences) / len(confidences) / 100 if confidences else None
+    return Extracted(text=text, kind="image", confidence=mean)
