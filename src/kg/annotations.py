@@ -72,7 +72,8 @@ class DocAnalysis:
             entity = self.entities[key] = Entity(kind, key, label, dict(attrs))
         else:
             for name, value in attrs.items():
-                entity.attrs.setdefault(name, value)
+                if entity.attrs.get(name) is None:
+                    entity.attrs[name] = value  # a later mention may know what an earlier did not
         return entity
 
     def add_mention(self, mention: Mention) -> None:

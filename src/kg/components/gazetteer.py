@@ -158,7 +158,8 @@ class EntityFinder:
         for k in (j, i):
             if k < len(words):
                 m = self.g.provinces.match_at(text, words, k)
-                if m is not None and _capital_ok(text, m.start):
+                # the name itself must be capitalised; "thành phố" before it may not be
+                if m is not None and j < len(words) and _capital_ok(text, words[j].start):
                     return m
         return None
 
@@ -371,10 +372,12 @@ class EntityFinder:
             if known is not None and (best is None or known.end >= best[1]):
                 post: Post = known.value
                 org_key_ = f"org:{post.organization}" if post.organization else None
+                inside = [o for o in orgs if known.start <= o.start and o.end <= known.end]
+                for o in inside:
+                    o.in_post = True
+                if org_key_ is None and inside:
+                    org_key_ = inside[-1].key  # "Bí thư Thành ủy Hà Nội": the body named in it
                 best = (known.start, known.end, post.label, post, org_key_, known.last)
-                for o in orgs:
-                    if known.start <= o.start and o.end <= known.end:
-                        o.in_post = True
             elif best is None and role is not None:
                 if re.match(r"\s+(?:các|những)\s", text[role.end : role.end + 8]):
                     i = role.last  # "Bộ trưởng các Bộ": a plural, not one person's post
