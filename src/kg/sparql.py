@@ -180,7 +180,13 @@ def format_rows(variables: list[str], rows: list[dict], fmt: str) -> str:
 
 def query(graph: str | Path | ox.Store | Graph, name: str, **params: str) -> list[dict[str, str]]:
     """Rows of a canned query (or .rq file) as plain dicts — for notebooks and scripts.
-    `graph` is a graph file, a pyoxigraph Store or an rdflib Graph."""
+    `graph` is a graph file, a pyoxigraph Store, an rdflib Graph or the URL (http:// or
+    https://) of a SPARQL 1.1 endpoint, queried with credentials from KG_SPARQL_* if set."""
+    if isinstance(graph, str) and graph.startswith(("http://", "https://")):
+        from kg.endpoint import Credentials, remote_select
+
+        _, rows = remote_select(graph, load_query(name), params, Credentials.resolve())
+        return [{k: v.value for k, v in row.items()} for row in rows]
     if isinstance(graph, ox.Store):
         store = graph
     elif isinstance(graph, Graph):
