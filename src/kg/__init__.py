@@ -26,11 +26,22 @@ def build_graph(corpus: str | Path, **options: Any) -> BuildResult:
 
 
 def query(graph: Any, name: str, **params: str) -> list[dict[str, str]]:
-    """Rows of a canned query (or .rq file) over a graph file, an rdflib Graph or a
-    pyoxigraph Store, as dicts of plain strings (see `kg.sparql.query`)."""
+    """Rows of a canned query (or .rq file) over a graph file, an rdflib Graph, a
+    pyoxigraph Store or a SPARQL endpoint URL (http:// or https://; credentials from
+    KG_SPARQL_USER / KG_SPARQL_PASSWORD / KG_SPARQL_TOKEN), as dicts of plain strings
+    (see `kg.sparql.query`)."""
     from kg.sparql import query as _query
 
     return _query(graph, name, **params)
 
 
-__all__ = ["__version__", "build_graph", "query"]
+def to_networkx(graph: Any, view: str = "oversight", on: Any = None, source: Any = None) -> Any:
+    """A view ("oversight", "agencies" or "documents") of a graph file, an rdflib Graph or a
+    pyoxigraph Store as a networkx MultiDiGraph whose nodes and edges carry the documents,
+    dates and evidence sentences behind them (see `kg.viz.to_networkx`)."""
+    from kg.viz import to_networkx as _to_networkx
+
+    return _to_networkx(graph, view=view, on=on, source=source)
+
+
+__all__ = ["__version__", "build_graph", "query", "to_networkx"]

@@ -57,6 +57,13 @@ def main() -> None:
     help="Exit 1 and keep any earlier output if a file is skipped or the graph does not conform.",
 )
 @click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for validating a large graph (default: one per CPU core).",
+)
+@click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
     default=None,
@@ -69,6 +76,7 @@ def build(
     base: str | None,
     validate: bool,
     strict: bool,
+    jobs: int | None,
     data_dir: str | None,
     quiet: bool,
 ) -> None:
@@ -99,12 +107,19 @@ def build(
     if validate:
         from kg.validate import format_text, validate_graph
 
-        report = validate_graph(result.graph)
+        try:
+            report = validate_graph(result.graph, jobs=jobs)
+        except KgError as exc:
+            _fail(str(exc))
+            return
         if report.errors:
-            click.echo(format_text(report), err=True)
+            click.echo(format_text(report, limit=20), err=True)
             status = EXIT_INVALID if strict else EXIT_OK
-        elif not quiet:
-            click.echo("  the graph conforms to the shapes", err=True)
+        if report.errors or not quiet:
+            hint = ""
+            if report.warnings and not report.errors:
+                hint = f"; `kg validate {output}` lists the warnings"
+            click.echo(f"validated: {report.summary()}{hint}", err=True)
     if strict and result.problems:
         status = EXIT_INVALID
     if strict and status != EXIT_OK:
@@ -151,6 +166,14 @@ def build(
     "--min-confidence", type=float, default=None, help="Drop rows whose ?confidence is lower."
 )
 @click.option("--list", "list_queries", is_flag=True, help="List the canned queries and exit.")
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Run the query on this SPARQL 1.1 endpoint instead of a graph file.",
+)
+@click.option("--user", help="HTTP Basic user for --endpoint (or $KG_SPARQL_USER).")
+@click.option("--password", help="HTTP Basic password (or $KG_SPARQL_PASSWORD).")
+@click.option("--token", help="Bearer token for --endpoint (or $KG_SPARQL_TOKEN).")
 def query(
     name: str | None,
     graph: Path,
@@ -159,8 +182,13 @@ def query(
     params: tuple[str, ...],
     min_confidence: float | None,
     list_queries: bool,
+    endpoint: str | None,
+    user: str | None,
+    password: str | None,
+    token: str | None,
 ) -> None:
-    """Run a canned query NAME (see --list), a .rq FILE, or --sparql TEXT against a graph."""
+    """Run a canned query NAME (see --list), a .rq FILE, or --sparql TEXT against a graph
+    file or, with --endpoint, any SPARQL 1.1 endpoint."""
     from kg.sparql import canned_names, filter_confidence, format_rows, load_query, open_graph, run
 
     try:
@@ -177,7 +205,18 @@ def query(
             key, value = item.split("=", 1)
             bound[key.strip().lstrip("?")] = value
         text = sparql if sparql is not None else load_query(name)
-        variables, rows = run(open_graph(graph), text, bound)
+        if endpoint is not None:
+            from kg.endpoint import Credentials, remote_select
+
+            source = click.get_current_context().get_parameter_source("graph")
+            if source is click.core.ParameterSource.COMMANDLINE:
+                _fail("give either --graph or --endpoint, not both")
+            credentials = Credentials.resolve(user, password, token)
+            variables, rows = remote_select(endpoint, text, bound, credentials)
+        elif user is not None or password is not None or token is not None:
+            _fail("--user, --password and --token go with --endpoint")
+        else:
+            variables, rows = run(open_graph(graph), text, bound)
         rows = filter_confidence(rows, min_confidence)
         click.echo(format_rows(variables, rows, fmt), nl=False)
     except KgError as exc:
@@ -190,7 +229,7 @@ def query(
     "--shapes",
     type=click.Path(path_type=Path),
     default=None,
-    help="Folder (or file) of SHACL shapes.",
+    help="Folder (every RDF file in it) or file of SHACL shapes; default: kg's own shapes/.",
 )
 @click.option(
     "-f",
@@ -199,26 +238,35 @@ def query(
     type=click.Choice(["text", "turtle", "json"]),
     default="text",
     show_default=True,
+    help="text: grouped by node, for a person; turtle: a SHACL validation report; json.",
 )
-def validate(graph: Path, shapes: Path | None, fmt: str) -> None:
-    """Check GRAPH (Turtle) against the SHACL shapes. Exit 0 if it conforms, 1 if not."""
-    from kg.validate import format_text, load_graph, load_shapes, validate_graph
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for a large graph (default: one per CPU core).",
+)
+def validate(graph: Path, shapes: Path | None, fmt: str, jobs: int | None) -> None:
+    """Check GRAPH against the SHACL shapes. GRAPH is Turtle, or by its extension N-Triples
+    (.nt), N-Quads (.nq), TriG (.trig), N3, RDF/XML (.rdf) or JSON-LD (.jsonld).
+
+    Exit 0 if it conforms (warnings allowed), 1 if it does not, 2 if the graph or the shapes
+    cannot be read (a shapes file that does not parse or is not SHACL is named)."""
+    from kg.validate import format_json, format_text, load_graph, load_shapes, validate_graph
 
     try:
-        report = validate_graph(load_graph(graph), load_shapes(shapes))
+        shapes_graph = load_shapes(shapes)
+        data = load_graph(graph)
+        origin = str(shapes) if shapes is not None else None
+        report = validate_graph(data, shapes_graph, jobs=jobs, shapes_origin=origin)
     except KgError as exc:
         _fail(str(exc))
         return
     if fmt == "turtle":
-        click.echo(report.report_graph.serialize(format="turtle"))
+        click.echo(report.report_graph.serialize(format="turtle"), nl=False)
     elif fmt == "json":
-        click.echo(
-            json.dumps(
-                {"conforms": not report.errors, "results": [v.__dict__ for v in report.violations]},
-                ensure_ascii=False,
-                indent=1,
-            )
-        )
+        click.echo(format_json(report))
     else:
         click.echo(format_text(report), nl=False)
     sys.exit(EXIT_INVALID if report.errors else EXIT_OK)
@@ -291,6 +339,11 @@ def evaluate(
 
 # Commands defined in their own modules register here, one line each.
 # -- registered commands --
+from kg.cli_viz import viz  # noqa: E402  (light: heavy imports happen inside the commands)
+from kg.graph_commands import export_command, push_command, serve_command  # noqa: E402
+
+for _command in (viz, serve_command, push_command, export_command):
+    main.add_command(_command)
 # -- end of registered commands --
 
 if __name__ == "__main__":  # pragma: no cover
