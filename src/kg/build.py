@@ -1,33 +1,135 @@
-"""Build a graph from a corpus folder: ingest, analyse every document, write RDF atomically."""
+"""Build a graph from a corpus folder: ingest, analyse every document (here, in worker
+processes or on a Dask cluster), merge the documents' triples in an Oxigraph database, write
+Turtle atomically.
+
+The database is a temporary one, or with `store=DIR` a persistent one (see kg.store) that later
+builds update incrementally: only documents whose fingerprint changed are analysed again. The
+whole graph is dumped from the database in its key order, which depends only on the triples,
+so full, incremental and parallel builds of the same corpus write the same bytes.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph
 
-from kg.errors import KgError
-from kg.gazetteers import default_gazetteers
-from kg.ingest import MAX_BYTES, IngestReport, read_corpus
-from kg.namespaces import DEFAULT_BASE
-from kg.pipeline import analyse, make_nlp
-from kg.rdf import GraphBuilder, to_turtle
+from kg.ingest import MAX_BYTES, IngestReport, Source, read_corpus
+from kg.namespaces import DEFAULT_BASE, PREFIXES
+from kg.parallel import DocumentResult, StageConfig, run_stage
+from kg.rdf import to_turtle
+from kg.store import (
+    DatabaseWriter,
+    StoreState,
+    database_path,
+    dump_turtle,
+    locked,
+    read_state,
+    remove_leftovers,
+    triple_count,
+)
+
+Progress = Callable[[int, int, str], None]  # (documents done, documents to analyse, path)
 
 
 @dataclass
 class BuildResult:
-    graph: Graph
+    """The outcome of a build: the merged graph in an Oxigraph store, and what was skipped.
+
+    `graph` gives the same graph as an rdflib Graph (made on first use; fine for small and
+    medium corpora). With a persistent store and `commit=False`, call `commit()` to make the
+    new database current or `discard()` to keep the previous one.
+    """
+
     report: IngestReport
-    documents: int = 0
+    store: ox.Store
+    base: str = DEFAULT_BASE
+    documents: int = 0  # documents in the graph
+    analysed: int = 0  # of which analysed in this build (the others were unchanged)
+    removed: int = 0  # documents dropped since the previous build of the store
+    triples: int = 0
     failures: list[str] = field(default_factory=list)
+    _writer: DatabaseWriter | None = None
+    _state: StoreState | None = None
+    _tmpdir: tempfile.TemporaryDirectory[str] | None = None
+    _graph: Graph | None = None
 
     @property
     def problems(self) -> list[str]:
         return [str(p) for p in self.report.problems] + self.failures
+
+    @property
+    def prefixes(self) -> dict[str, str]:
+        # No prefix for the graph's own IRIs: their paths would need "\/" escapes in Turtle,
+        # which some tools misread.
+        return {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+
+    @property
+    def graph(self) -> Graph:
+        if self._graph is None:
+            graph = Graph()
+            for prefix, namespace in self.prefixes.items():
+                graph.bind(prefix, namespace)
+            data = self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+            graph.parse(data=data, format="nt")
+            self._graph = graph
+        return self._graph
+
+    def write_turtle(self, path: str | Path) -> None:
+        """Write the whole graph to `path` as Turtle, atomically, streaming from the store."""
+        dump_turtle(self.store, path, self.prefixes)
+
+    def commit(self) -> None:
+        """Make a persistent store's new database current (no-op for a temporary one)."""
+        if self._writer is not None and self._state is not None:
+            self._writer.commit(self._state)
+            self._writer = None
+
+    def discard(self) -> None:
+        """Throw away a persistent store's new database; the previous one stays current."""
+        if self._writer is not None:
+            self._writer.discard()
+            self._writer = None
+
+
+def document_fingerprint(source: Source) -> str:
+    """Equal fingerprints mean the per-document stage would give the same triples."""
+    meta = source.meta
+    key = "\0".join(
+        [
+            source.path,
+            source.sha256,
+            source.kind,
+            meta.title or "",
+            meta.date.isoformat() if meta.date else "",
+            meta.publisher or "",
+            meta.language or "",
+        ]
+    )
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def config_fingerprint(config: StageConfig) -> str:
+    """kg's own code and reference data and the options: a change to any of them can change
+    any document's triples, so a store built under another fingerprint is rebuilt whole."""
+    from kg import __version__
+
+    digest = hashlib.sha256(f"{__version__}\0{config.base}\0".encode())
+    folders = [Path(__file__).resolve().parent]
+    if config.data_dir:
+        folders.append(Path(config.data_dir).resolve())
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def build_graph(
@@ -35,31 +137,166 @@ def build_graph(
     *,
     base: str = DEFAULT_BASE,
     data_dir: str | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     max_bytes: int = MAX_BYTES,
+    jobs: int = 1,
+    store: str | Path | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    commit: bool = True,
 ) -> BuildResult:
     """Analyse every readable document of `corpus` into one graph. A document the pipeline
-    cannot handle is reported and skipped; the others still make it into the graph."""
+    cannot handle is reported and skipped; the others still make it into the graph.
+
+    `jobs` worker processes (or a Dask cluster: `executor="dask"`, `scheduler=ADDRESS`) run the
+    per-document stage. With `store`, the graph goes to that persistent store, and only
+    documents that changed since its last build are analysed again.
+    """
     report = read_corpus(corpus, max_bytes=max_bytes)
-    nlp = make_nlp(data_dir)
-    builder = GraphBuilder(default_gazetteers(data_dir), base)
-    result = BuildResult(builder.graph, report)
-    for source in report.sources:
+    config = StageConfig(data_dir=str(data_dir) if data_dir else None, base=base)
+    if store is None:
+        tmpdir = tempfile.TemporaryDirectory(prefix="kg-build-", ignore_cleanup_errors=True)
+        writer = DatabaseWriter(Path(tmpdir.name), named_graphs=False, base_on=None)
+        result = BuildResult(report, writer.store, base, _tmpdir=tmpdir)
+        _fill_fresh(result, writer, report.sources, config, jobs, executor, scheduler, progress)
+        result.store = writer.finish()
+        result.triples = triple_count(result.store)
+        return result
+
+    folder = Path(store)
+    with locked(folder):
+        return _build_into_store(
+            folder, report, config, jobs, executor, scheduler, progress, commit
+        )
+
+
+def _analysed(
+    sources: list[Source],
+    config: StageConfig,
+    jobs: int,
+    executor: str,
+    scheduler: str | None,
+    progress: Progress | None,
+) -> Iterator[DocumentResult]:
+    total = len(sources)
+    done = 0
+
+    def tick(result: DocumentResult) -> None:
+        nonlocal done
+        done += 1
         if progress:
-            progress(source.path)
-        try:
-            builder.add(analyse(nlp, source))
-        except KgError as exc:
-            result.failures.append(f"{source.path}: {exc}")
+            progress(done, total, result.path)
+
+    yield from run_stage(
+        sources, config, jobs=jobs, executor=executor, scheduler=scheduler, progress=tick
+    )
+
+
+def _fill_fresh(
+    result: BuildResult,
+    writer: DatabaseWriter,
+    sources: list[Source],
+    config: StageConfig,
+    jobs: int,
+    executor: str,
+    scheduler: str | None,
+    progress: Progress | None,
+    fingerprints: dict[str, dict[str, str | int]] | None = None,
+) -> None:
+    by_path = {source.path: source for source in sources}
+    for doc in _analysed(sources, config, jobs, executor, scheduler, progress):
+        if doc.failure:
+            result.failures.append(doc.failure)
             continue
-        except Exception as exc:  # one document's surprise must not lose the others' work
-            result.failures.append(
-                f"{source.path}: could not be analysed ({type(exc).__name__}: {exc}); "
-                "please report this file"
-            )
-            continue
+        writer.spool(doc.ntriples, doc.graph)
         result.documents += 1
+        result.analysed += 1
+        if fingerprints is not None:
+            fingerprints[doc.path] = {
+                "fingerprint": document_fingerprint(by_path[doc.path]),
+                "graph": doc.graph,
+            }
+
+
+def _build_into_store(
+    folder: Path,
+    report: IngestReport,
+    config: StageConfig,
+    jobs: int,
+    executor: str,
+    scheduler: str | None,
+    progress: Progress | None,
+    commit: bool,
+) -> BuildResult:
+    previous = read_state(folder)
+    remove_leftovers(folder, [previous.database] if previous.database else [])
+    config_key = config_fingerprint(config)
+    current = database_path(folder) if previous.database else None
+    incremental = current is not None and previous.config == config_key
+    state = StoreState(config=config_key)
+    writer = DatabaseWriter(folder, named_graphs=True, base_on=current if incremental else None)
+    result = BuildResult(report, writer.store, config.base, _writer=writer, _state=state)
+    try:
+        if not incremental:
+            _fill_fresh(
+                result,
+                writer,
+                report.sources,
+                config,
+                jobs,
+                executor,
+                scheduler,
+                progress,
+                state.documents,
+            )
+        else:
+            _update(result, writer, previous, state, report.sources, config, jobs, executor,
+                    scheduler, progress)  # fmt: skip
+        result.store = writer.finish()
+        result.triples = triple_count(result.store)
+        if commit:
+            result.commit()
+    except BaseException:
+        writer.discard()
+        raise
     return result
+
+
+def _update(
+    result: BuildResult,
+    writer: DatabaseWriter,
+    previous: StoreState,
+    state: StoreState,
+    sources: list[Source],
+    config: StageConfig,
+    jobs: int,
+    executor: str,
+    scheduler: str | None,
+    progress: Progress | None,
+) -> None:
+    """Bring a copy of the previous database up to date with the corpus as it is now."""
+    fingerprints = {source.path: document_fingerprint(source) for source in sources}
+    changed = []
+    for source in sources:
+        old = previous.documents.get(source.path)
+        if old is not None and old["fingerprint"] == fingerprints[source.path]:
+            state.documents[source.path] = old
+            result.documents += 1
+        else:
+            changed.append(source)
+    for path, old in sorted(previous.documents.items()):
+        if path not in state.documents:  # removed, changed, or failing now
+            writer.remove_document(str(old["graph"]))
+            if path not in fingerprints:
+                result.removed += 1
+    for doc in _analysed(changed, config, jobs, executor, scheduler, progress):
+        if doc.failure:
+            result.failures.append(doc.failure)
+            continue
+        writer.add_document(doc.ntriples, doc.graph)
+        state.documents[doc.path] = {"fingerprint": fingerprints[doc.path], "graph": doc.graph}
+        result.documents += 1
+        result.analysed += 1
 
 
 def write_atomically(path: str | Path, data: bytes) -> None:

@@ -40,9 +40,17 @@ def main() -> None:
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("graph.ttl"),
-    show_default=True,
-    help="Turtle file to write (replaced atomically).",
+    default=None,
+    help="Turtle file to write (replaced atomically). Default: graph.ttl, or none with --store.",
+)
+@click.option(
+    "--store",
+    "store",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the graph in this on-disk Oxigraph store. A later build into the same store "
+    "analyses only the documents that changed; query, validate, export, viz and serve open it "
+    "with --store.",
 )
 @click.option("--base", default=None, help="Base IRI for the graph's own resources.")
 @click.option(
@@ -61,8 +69,16 @@ def main() -> None:
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes for validating a large graph (default: one per CPU core).",
+    help="Worker processes for analysing documents and validating (default: one per core).",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where documents are analysed: local processes, or a Dask cluster (needs kg[dask]).",
+)
+@click.option("--scheduler", help="Address of the Dask scheduler for --executor dask.")
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
@@ -72,44 +88,64 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 def build(
     corpus: Path,
-    output: Path,
+    output: Path | None,
+    store: Path | None,
     base: str | None,
     validate: bool,
     strict: bool,
     jobs: int | None,
+    executor: str,
+    scheduler: str | None,
     data_dir: str | None,
     quiet: bool,
 ) -> None:
-    """Build a graph from CORPUS, a folder of .txt/.md documents with an optional manifest.csv.
+    """Build a graph from CORPUS, a folder of documents (.txt, .md, .html, .pdf, .docx and,
+    with kg[ocr], scanned images) with an optional manifest.csv.
 
     Files that cannot be read are reported by name and skipped; the rest is built. The output
-    is written only when the build is complete, so an earlier graph is never left half-written.
+    is written only when the build is complete, so an earlier graph (Turtle file or store) is
+    never left half-written.
     """
-    from kg.build import build_graph, serialize, write_atomically
+    from kg.build import build_graph
     from kg.namespaces import DEFAULT_BASE
+    from kg.parallel import default_jobs
 
-    def progress(path: str) -> None:
-        if not quiet:
-            click.echo(f"  analysing {path}", err=True)
-
+    if output is None and store is None:
+        output = Path("graph.ttl")
+    jobs = jobs or default_jobs()
+    progress = None if quiet else _Progress()
     try:
         result = build_graph(
-            corpus, base=base or DEFAULT_BASE, data_dir=data_dir, progress=progress
+            corpus,
+            base=base or DEFAULT_BASE,
+            data_dir=data_dir,
+            progress=progress,
+            jobs=jobs,
+            store=store,
+            executor=executor,
+            scheduler=scheduler,
+            commit=False,
         )
     except KgError as exc:
         _fail(str(exc))
         return
+    finally:
+        if progress is not None:
+            progress.close()
     for problem in result.problems:
         click.echo(f"kg: skipped: {problem}", err=True)
     if result.documents == 0:
+        result.discard()
         _fail(f"nothing could be built from {corpus}")
     status = EXIT_OK
+    target = output or store
     if validate:
         from kg.validate import format_text, validate_graph
 
         try:
             report = validate_graph(result.graph, jobs=jobs)
         except KgError as exc:
+            result.discard()
             _fail(str(exc))
             return
         if report.errors:
@@ -118,21 +154,52 @@ def build(
         if report.errors or not quiet:
             hint = ""
             if report.warnings and not report.errors:
-                hint = f"; `kg validate {output}` lists the warnings"
+                where = f"--store {store}" if output is None else str(output)
+                hint = f"; `kg validate {where}` lists the warnings"
             click.echo(f"validated: {report.summary()}{hint}", err=True)
     if strict and result.problems:
         status = EXIT_INVALID
     if strict and status != EXIT_OK:
-        click.echo(f"kg: --strict: {output} left unchanged", err=True)
+        result.discard()
+        click.echo(f"kg: --strict: {target} left unchanged", err=True)
         sys.exit(status)
-    write_atomically(output, serialize(result.graph))
+    if output is not None:
+        result.write_turtle(output)
+    result.commit()
     if not quiet:
+        where = " and ".join(str(t) for t in (output, store) if t is not None)
+        reused = result.documents - result.analysed
         click.echo(
-            f"wrote {output}: {len(result.graph)} triples from {result.documents} document(s)"
+            f"wrote {where}: {result.triples} triples from {result.documents} document(s)"
+            + (f" ({result.analysed} analysed, {reused} unchanged)" if store else "")
+            + (f", {result.removed} removed" if result.removed else "")
             + (f", {len(result.problems)} skipped" if result.problems else ""),
             err=True,
         )
     sys.exit(status)
+
+
+class _Progress:
+    """Progress of a build on stderr: a bar on a terminal, a line per step in a log."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = -1
+
+    def __call__(self, done: int, total: int, path: str) -> None:
+        if self.tty:
+            width = 30
+            filled = width * done // max(total, 1)
+            bar = "#" * filled + "-" * (width - filled)
+            click.echo(f"\r  [{bar}] {done}/{total} {path[-40:]:<40}", nl=False, err=True)
+            return
+        step = max(1, total // 20)  # about every 5% in a log
+        if done == total or done % step == 0 or total <= 50:
+            click.echo(f"  analysed {done}/{total}: {path}", err=True)
+
+    def close(self) -> None:
+        if self.tty:
+            click.echo("", err=True)
 
 
 @main.command()
@@ -144,6 +211,13 @@ def build(
     default=Path("graph.ttl"),
     show_default=True,
     help="Graph file to query (Turtle, N-Triples, N-Quads, TriG).",
+)
+@click.option(
+    "--store",
+    "store",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Query this store folder (made by `kg build --store`) instead of a graph file.",
 )
 @click.option("--sparql", help="Run this SPARQL text instead of a canned query.")
 @click.option(
@@ -177,6 +251,7 @@ def build(
 def query(
     name: str | None,
     graph: Path,
+    store: Path | None,
     sparql: str | None,
     fmt: str,
     params: tuple[str, ...],
@@ -188,7 +263,7 @@ def query(
     token: str | None,
 ) -> None:
     """Run a canned query NAME (see --list), a .rq FILE, or --sparql TEXT against a graph
-    file or, with --endpoint, any SPARQL 1.1 endpoint."""
+    file, a store (--store DIR) or, with --endpoint, any SPARQL 1.1 endpoint."""
     from kg.sparql import canned_names, filter_confidence, format_rows, load_query, open_graph, run
 
     try:
@@ -209,14 +284,19 @@ def query(
             from kg.endpoint import Credentials, remote_select
 
             source = click.get_current_context().get_parameter_source("graph")
-            if source is click.core.ParameterSource.COMMANDLINE:
-                _fail("give either --graph or --endpoint, not both")
+            if source is click.core.ParameterSource.COMMANDLINE or store is not None:
+                _fail("give either --graph, --store or --endpoint, not more")
             credentials = Credentials.resolve(user, password, token)
             variables, rows = remote_select(endpoint, text, bound, credentials)
         elif user is not None or password is not None or token is not None:
             _fail("--user, --password and --token go with --endpoint")
         else:
-            variables, rows = run(open_graph(graph), text, bound)
+            from kg.store import pick_graph
+
+            explicit = click.get_current_context().get_parameter_source("graph")
+            given = graph if explicit is click.core.ParameterSource.COMMANDLINE else None
+            target = pick_graph(given, store) if store is not None else graph
+            variables, rows = run(open_graph(target), text, bound)
         rows = filter_confidence(rows, min_confidence)
         click.echo(format_rows(variables, rows, fmt), nl=False)
     except KgError as exc:
@@ -224,7 +304,14 @@ def query(
 
 
 @main.command()
-@click.argument("graph", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("graph", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--store",
+    "store",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Validate the graph in this store folder (made by `kg build --store`).",
+)
 @click.option(
     "--shapes",
     type=click.Path(path_type=Path),
@@ -247,9 +334,12 @@ def query(
     default=None,
     help="Worker processes for a large graph (default: one per CPU core).",
 )
-def validate(graph: Path, shapes: Path | None, fmt: str, jobs: int | None) -> None:
-    """Check GRAPH against the SHACL shapes. GRAPH is Turtle, or by its extension N-Triples
-    (.nt), N-Quads (.nq), TriG (.trig), N3, RDF/XML (.rdf) or JSON-LD (.jsonld).
+def validate(
+    graph: Path | None, store: Path | None, shapes: Path | None, fmt: str, jobs: int | None
+) -> None:
+    """Check GRAPH (or the store at --store DIR) against the SHACL shapes. GRAPH is Turtle, or
+    by its extension N-Triples (.nt), N-Quads (.nq), TriG (.trig), N3, RDF/XML (.rdf) or
+    JSON-LD (.jsonld).
 
     Exit 0 if it conforms (warnings allowed), 1 if it does not, 2 if the graph or the shapes
     cannot be read (a shapes file that does not parse or is not SHACL is named)."""
@@ -257,7 +347,9 @@ def validate(graph: Path, shapes: Path | None, fmt: str, jobs: int | None) -> No
 
     try:
         shapes_graph = load_shapes(shapes)
-        data = load_graph(graph)
+        from kg.store import pick_graph
+
+        data = load_graph(pick_graph(graph, store))
         origin = str(shapes) if shapes is not None else None
         report = validate_graph(data, shapes_graph, jobs=jobs, shapes_origin=origin)
     except KgError as exc:
@@ -304,7 +396,6 @@ def evaluate(
 ) -> None:
     """Score CORPUS (built now) or --graph against gold facts: precision, recall and F1 per
     category, and every missed and false fact with the sentence it was extracted from."""
-    import pyoxigraph as ox
 
     from kg.evaluate import Aliases, format_report, load_gold, summary
     from kg.evaluate import evaluate as run_evaluation
@@ -317,10 +408,9 @@ def evaluate(
         if graph is not None:
             store = open_graph(graph)
         elif corpus is not None:
-            from kg.build import build_graph, serialize
+            from kg.build import build_graph
 
-            store = ox.Store()
-            store.load(serialize(build_graph(corpus).graph), format=ox.RdfFormat.TURTLE)
+            store = build_graph(corpus).store
         else:
             _fail("give a CORPUS folder or --graph")
             return

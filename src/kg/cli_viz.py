@@ -22,7 +22,16 @@ def _options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The arguments every view takes."""
     for decorator in reversed(
         [
-            click.argument("graph", type=click.Path(dir_okay=False, path_type=Path)),
+            click.argument(
+                "graph", required=False, type=click.Path(dir_okay=False, path_type=Path)
+            ),
+            click.option(
+                "--store",
+                "store",
+                type=click.Path(file_okay=False, path_type=Path),
+                default=None,
+                help="Draw from the graph in this store folder (made by `kg build --store`).",
+            ),
             click.option(
                 "-o",
                 "--output",
@@ -54,12 +63,20 @@ def _options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _run(
-    view: str, graph: Path, output: Path, on: dt.datetime | None, source: str | None, quiet: bool
+    view: str,
+    graph: Path | None,
+    store: Path | None,
+    output: Path,
+    on: dt.datetime | None,
+    source: str | None,
+    quiet: bool,
 ) -> None:
     from kg.errors import KgError
+    from kg.store import pick_graph
     from kg.viz import check_format, to_networkx, write
 
     try:
+        graph = pick_graph(graph, store)
         check_format(output)  # before reading the graph: a typo costs nothing
         g = to_networkx(graph, view=view, on=on.date() if on else None, source=source)
         write(g, output)
@@ -94,7 +111,12 @@ def viz() -> None:
 @viz.command("oversight")
 @_options
 def oversight(
-    graph: Path, output: Path, on: dt.datetime | None, source: str | None, quiet: bool
+    graph: Path | None,
+    store: Path | None,
+    output: Path,
+    on: dt.datetime | None,
+    source: str | None,
+    quiet: bool,
 ) -> None:
     """Leaders and provinces: who was assigned to direct or inspect a province (solid red) and
     who leads one through a post in its Party committee or People's Committee (dashed blue).
@@ -103,24 +125,34 @@ def oversight(
     --on DATE takes posts, provincial leadership and status from sources dated on or before
     DATE only; assignments are shown whatever their date, each with its dates.
     """
-    _run("oversight", graph, output, on, source, quiet)
+    _run("oversight", graph, store, output, on, source, quiet)
 
 
 @viz.command("agencies")
 @_options
 def agencies(
-    graph: Path, output: Path, on: dt.datetime | None, source: str | None, quiet: bool
+    graph: Path | None,
+    store: Path | None,
+    output: Path,
+    on: dt.datetime | None,
+    source: str | None,
+    quiet: bool,
 ) -> None:
     """Source documents and the agencies (or provinces' authorities) they tasked, with the
     tasks and sentences. --on DATE keeps sources dated on or before DATE."""
-    _run("agencies", graph, output, on, source, quiet)
+    _run("agencies", graph, store, output, on, source, quiet)
 
 
 @viz.command("documents")
 @_options
 def documents(
-    graph: Path, output: Path, on: dt.datetime | None, source: str | None, quiet: bool
+    graph: Path | None,
+    store: Path | None,
+    output: Path,
+    on: dt.datetime | None,
+    source: str | None,
+    quiet: bool,
 ) -> None:
     """Official documents, the sources that cite them, and who issued and signed them.
     --on DATE keeps sources dated on or before DATE."""
-    _run("documents", graph, output, on, source, quiet)
+    _run("documents", graph, store, output, on, source, quiet)

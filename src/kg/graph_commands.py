@@ -193,7 +193,14 @@ def push_command(
 
 
 @click.command("export")
-@click.argument("graph", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("graph", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--store",
+    "store",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Export the graph in this store folder (made by `kg build --store`).",
+)
 @click.option(
     "-f",
     "--format",
@@ -210,14 +217,19 @@ def push_command(
     help="File to write (replaced atomically), or - for standard output.",
 )
 @click.option("--base", metavar="IRI", help="JSON-LD @base (default: the graph's own base).")
-def export_command(graph: Path, fmt: str | None, output: Path, base: str | None) -> None:
-    """Write GRAPH as Turtle, N-Triples, N-Quads, TriG or JSON-LD. In TriG and N-Quads each
+def export_command(
+    graph: Path | None, store: Path | None, fmt: str | None, output: Path, base: str | None
+) -> None:
+    """Write GRAPH (or the store at --store DIR) as Turtle, N-Triples, N-Quads, TriG or
+    JSON-LD. In TriG and N-Quads each
     source document's statements, evidence and meetings form a named graph (the source's IRI);
     entities and sources stay in the default graph."""
     from kg.export import export_file, export_store, format_for
     from kg.sparql import open_graph
+    from kg.store import pick_graph
 
     try:
+        graph = pick_graph(graph, store)
         if str(output) == "-":
             if fmt is None:
                 _fail("give --format when writing to standard output")

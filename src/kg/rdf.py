@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
 
-from kg.annotations import DocAnalysis
 from kg.gazetteers import Gazetteers, slug
 from kg.namespaces import DEFAULT_BASE, KGO, PREFIXES
+
+if TYPE_CHECKING:  # spaCy is imported only when a document is analysed
+    from kg.annotations import DocAnalysis
 
 STATUS = {
     "hotspot": KGO.hotspot,
@@ -49,20 +53,64 @@ MEDIA_TYPES = {
 
 
 def _confidence(value: float) -> Literal:
-    return Literal(Decimal(str(round(value, 2))), datatype=XSD.decimal)
+    lexical = str(Decimal(str(round(value, 2))))
+    # the canonical form has a dot ("1.0"), as Turtle's own decimals do
+    return Literal(lexical if "." in lexical else lexical + ".0", datatype=XSD.decimal)
+
+
+_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+
+
+def _nt_term(term: URIRef | Literal) -> str:
+    if isinstance(term, Literal):
+        text = '"' + str(term).translate(_NT_ESCAPES) + '"'
+        if term.language:
+            return f"{text}@{term.language}"
+        return f"{text}^^<{term.datatype}>" if term.datatype else text
+    return f"<{term}>"
+
+
+def _nt_row(triple: tuple[URIRef, URIRef, URIRef | Literal]) -> str:
+    return f"{_nt_term(triple[0])} {_nt_term(triple[1])} {_nt_term(triple[2])} .\n"
+
+
+class TripleSet:
+    """The triples of one document, once each, in the order they were made: what the per-
+    document stage hands on, much cheaper to fill than an rdflib Graph."""
+
+    def __init__(self) -> None:
+        self._triples: dict[tuple[URIRef, URIRef, URIRef | Literal], None] = {}
+
+    def add(self, triple: tuple[URIRef, URIRef, URIRef | Literal]) -> None:
+        self._triples[triple] = None
+
+    def __len__(self) -> int:
+        return len(self._triples)
+
+    def __iter__(self) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
+        return iter(self._triples)
+
+    def ntriples(self) -> bytes:
+        return "".join(_nt_row(triple) for triple in self._triples).encode("utf-8")
 
 
 class GraphBuilder:
-    """Accumulates analyses into one rdflib Graph; IRIs depend only on content, so the same
-    input always gives the same graph."""
+    """Accumulates analyses into one graph (an rdflib Graph unless given a TripleSet); IRIs
+    depend only on content, so the same input always gives the same graph."""
 
-    def __init__(self, gazetteers: Gazetteers, base: str = DEFAULT_BASE) -> None:
+    def __init__(
+        self,
+        gazetteers: Gazetteers,
+        base: str = DEFAULT_BASE,
+        graph: Graph | TripleSet | None = None,
+    ) -> None:
         self.g = gazetteers
         self.base = base if base.endswith(("/", "#")) else base + "/"
-        self.graph = Graph()
-        for prefix, namespace in PREFIXES.items():
-            self.graph.bind(prefix, namespace)
-        self.graph.bind("id", self.base)
+        self.graph = Graph() if graph is None else graph
+        if isinstance(self.graph, Graph):
+            for prefix, namespace in PREFIXES.items():
+                self.graph.bind(prefix, namespace)
+            self.graph.bind("id", self.base)
 
     def iri(self, *parts: str) -> URIRef:
         return URIRef(self.base + "/".join(parts))
@@ -193,9 +241,12 @@ class GraphBuilder:
         return node
 
     # sources and evidence -----------------------------------------------------------------
+    def source_iri(self, path: str) -> URIRef:
+        return self.iri("source", quote(path, safe="/"))
+
     def source(self, analysis: DocAnalysis) -> URIRef:
         src = analysis.source
-        node = self.iri("source", quote(src.path, safe="/"))
+        node = self.source_iri(src.path)
         add = self.graph.add
         add((node, RDF.type, KGO.SourceDocument))
         add((node, KGO.path, Literal(src.path)))

@@ -57,8 +57,13 @@ def load_query(name_or_path: str) -> str:
 
 
 def open_graph(path: str | Path) -> ox.Store:
-    """Load a graph file into an in-memory store; the format follows the file's extension."""
+    """Load a graph file into an in-memory store (the format follows the file's extension),
+    or open the store folder `kg build --store` keeps, read-only and without parsing."""
     path = Path(path)
+    if path.is_dir():
+        from kg.store import open_store
+
+        return open_store(path)
     fmt = _RDF_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise GraphError(f"{path}: unknown graph format (use one of {', '.join(_RDF_FORMATS)})")

@@ -122,7 +122,18 @@ def _read_triples(path: Path, rename_blank_nodes: bool = False) -> tuple[Graph, 
 
 def load_graph(path: str | Path) -> Graph:
     """Read a graph file (Turtle, N-Triples, N-Quads, TriG, N3, RDF/XML or JSON-LD, by
-    extension; Turtle otherwise). Raises GraphError naming the file when it cannot be read."""
+    extension; Turtle otherwise), or the whole graph of a store folder (`kg build --store`).
+    Raises GraphError naming the file when it cannot be read."""
+    if Path(path).is_dir():
+        import pyoxigraph as ox
+
+        from kg.store import open_store
+
+        data = open_store(path).dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+        graph = Graph().parse(data=data, format="nt")
+        for prefix, namespace in PREFIXES.items():
+            graph.bind(prefix, namespace, override=False)
+        return graph
     try:
         graph, prefixes = _read_triples(Path(path))
     except _Unreadable as exc:

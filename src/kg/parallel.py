@@ -1,0 +1,174 @@
+"""The per-document stage and where it runs: in this process, in a pool of worker processes
+(`--jobs N`), or on a Dask cluster (`--executor dask`).
+
+`analyse_document` is a pure function of (document, reference data, configuration): its result,
+the document's triples as N-Triples, depends on nothing else, so it can run anywhere, be cached
+by the document's fingerprint, and be merged in any order into the same graph.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from kg.errors import KgError
+from kg.ingest import Source
+from kg.namespaces import DEFAULT_BASE
+
+EXECUTORS = ("local", "dask")
+
+
+@dataclass(frozen=True)
+class DocumentResult:
+    """What the per-document stage makes of one document: its triples or why there are none."""
+
+    path: str
+    graph: str  # IRI of the document's source node, which also names its graph in a store
+    ntriples: bytes = b""
+    triples: int = 0
+    failure: str | None = None
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """Everything besides the document that the per-document stage depends on."""
+
+    data_dir: str | None = None
+    base: str = DEFAULT_BASE
+
+
+# One pipeline per process and configuration: building it reads the reference data (~0.3 s),
+# which must not happen per document. Workers forked from a process that already built it
+# inherit it.
+_PIPELINES: dict[StageConfig, tuple[Any, Any]] = {}
+
+
+def pipeline_for(config: StageConfig) -> tuple[Any, Any]:
+    """The spaCy pipeline and gazetteers for `config`, built once per process."""
+    if config not in _PIPELINES:
+        from kg.gazetteers import default_gazetteers
+        from kg.pipeline import make_nlp
+
+        _PIPELINES[config] = (make_nlp(config.data_dir), default_gazetteers(config.data_dir))
+    return _PIPELINES[config]
+
+
+def analyse_document(source: Source, config: StageConfig) -> DocumentResult:
+    """Analyse one document into N-Triples. Never raises for a problem of the document: a
+    document the pipeline cannot handle comes back with `failure` saying why."""
+    from kg.pipeline import analyse
+    from kg.rdf import GraphBuilder, TripleSet
+
+    nlp, gazetteers = pipeline_for(config)
+    builder = GraphBuilder(gazetteers, config.base, graph=TripleSet())
+    graph = str(builder.source_iri(source.path))
+    try:
+        builder.add(analyse(nlp, source))
+    except KgError as exc:
+        return DocumentResult(source.path, graph, failure=f"{source.path}: {exc}")
+    except Exception as exc:  # one document's surprise must not lose the others' work
+        return DocumentResult(
+            source.path,
+            graph,
+            failure=f"{source.path}: could not be analysed ({type(exc).__name__}: {exc}); "
+            "please report this file",
+        )
+    triples: Any = builder.graph
+    return DocumentResult(source.path, graph, triples.ntriples(), len(triples))
+
+
+def default_jobs() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _worker_analyse(source: Source, config: StageConfig) -> DocumentResult:
+    return analyse_document(source, config)
+
+
+def run_local(
+    sources: Sequence[Source], config: StageConfig, jobs: int = 1
+) -> Iterator[DocumentResult]:
+    """Results in the order of `sources`; with `jobs` > 1, from a pool of worker processes with
+    a bounded number of documents in flight, so memory does not grow with the corpus."""
+    jobs = min(jobs, len(sources))
+    if jobs <= 1:
+        for source in sources:
+            yield analyse_document(source, config)
+        return
+    pipeline_for(config)  # built once here; forked workers inherit it
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    in_flight: deque[Future[DocumentResult]] = deque()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        for source in sources:
+            in_flight.append(pool.submit(_worker_analyse, source, config))
+            if len(in_flight) >= 8 * jobs:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+
+
+def run_dask(
+    sources: Iterable[Source], config: StageConfig, scheduler: str, batch: int = 256
+) -> Iterator[DocumentResult]:
+    """Results in the order of `sources`, computed on the Dask cluster at `scheduler`
+    (needs the `distributed` package: `pip install 'kg[dask]'`)."""
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise KgError(
+            "--executor dask needs the distributed package: pip install 'kg[dask]'"
+        ) from exc
+    try:
+        client = Client(scheduler, timeout="10s", set_as_default=False)
+    except OSError as exc:
+        raise KgError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+    try:
+        pending: list[Source] = []
+        for source in sources:
+            pending.append(source)
+            if len(pending) >= batch:
+                yield from _dask_batch(client, pending, config)
+                pending = []
+        if pending:
+            yield from _dask_batch(client, pending, config)
+    finally:
+        client.close()
+
+
+def _dask_batch(client: Any, sources: list[Source], config: StageConfig) -> list[DocumentResult]:
+    futures = client.map(analyse_document, sources, config=config, pure=False)
+    return client.gather(futures)
+
+
+def run_stage(
+    sources: Sequence[Source],
+    config: StageConfig,
+    *,
+    jobs: int = 1,
+    executor: str = "local",
+    scheduler: str | None = None,
+    progress: Callable[[DocumentResult], None] | None = None,
+) -> Iterator[DocumentResult]:
+    """Run the per-document stage on `sources` where the options say, in document order."""
+    if executor == "dask":
+        if not scheduler:
+            raise KgError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+        results = run_dask(sources, config, scheduler)
+    elif executor == "local":
+        results = run_local(sources, config, jobs)
+    else:
+        raise KgError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
+    for result in results:
+        if progress:
+            progress(result)
+        yield result

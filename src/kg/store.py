@@ -1,0 +1,264 @@
+"""A persistent graph: an on-disk Oxigraph database that `kg build --store DIR` keeps up to
+date document by document, and that the other commands open without re-parsing any Turtle.
+
+Layout of DIR::
+
+    kg-store.json   which database is current, the configuration it was built with, and the
+                    fingerprint of every document in it (replaced atomically)
+    db-<n>/         the current Oxigraph (RocksDB) database
+
+In the database the default graph is the whole graph, exactly what `kg build -o` writes as
+Turtle, and each document's own triples are also kept in a named graph (its source IRI), so a
+changed or removed document can be taken out without rebuilding the rest.
+
+A build never writes into the current database: it writes into a new `db-<n+1>` (for an
+incremental build, a checkpoint of the current one: hard links, cheap), and only when that is
+complete does `kg-store.json` switch to it. A build killed at any moment leaves the previous
+database current and intact; the next build removes what the killed one left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import pyoxigraph as ox
+
+from kg.errors import KgError
+
+STATE_FILE = "kg-store.json"
+LOCK_FILE = ".kg-store.lock"
+FORMAT = 1
+
+
+class StoreError(KgError):
+    """A store folder is missing, is not a kg store, or is damaged."""
+
+
+@dataclass
+class StoreState:
+    """What kg-store.json records."""
+
+    database: str | None = None
+    config: str | None = None
+    documents: dict[str, dict[str, str | int]] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        data = {
+            "kg": "store",
+            "format": FORMAT,
+            "database": self.database,
+            "config": self.config,
+            "documents": dict(sorted(self.documents.items())),
+        }
+        return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def is_store(path: str | Path) -> bool:
+    return (Path(path) / STATE_FILE).is_file()
+
+
+def read_state(folder: str | Path) -> StoreState:
+    """The state of the store at `folder`; an empty state for a folder that does not exist or
+    is empty. A folder holding anything else is refused, so a typo cannot wipe user files."""
+    root = Path(folder)
+    state_path = root / STATE_FILE
+    if not state_path.is_file():
+        if root.exists() and (not root.is_dir() or any(_foreign(root))):
+            raise StoreError(f"{root}: not a kg store (no {STATE_FILE}) and not empty")
+        return StoreState()
+    try:
+        data = json.loads(state_path.read_text(encoding="utf-8"))
+        if data.get("kg") != "store" or data.get("format") != FORMAT:
+            raise ValueError(f"unknown store format {data.get('format')!r}")
+        return StoreState(data.get("database"), data.get("config"), dict(data["documents"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StoreError(f"{state_path}: cannot read the store's state: {exc}") from exc
+
+
+def _foreign(root: Path) -> Iterator[Path]:
+    for entry in root.iterdir():
+        if entry.name not in (LOCK_FILE, STATE_FILE) and not entry.name.startswith("db-"):
+            yield entry
+
+
+def database_path(folder: str | Path) -> Path:
+    state = read_state(folder)
+    if state.database is None:
+        raise StoreError(f"{folder}: not a kg store (build one with `kg build CORPUS --store`)")
+    path = Path(folder) / state.database
+    if not path.is_dir():
+        raise StoreError(f"{folder}: its database {state.database} is missing")
+    return path
+
+
+STORE_HELP = (
+    "Read the graph from this store folder (made by `kg build --store`) instead of a file; "
+    "nothing is parsed."
+)
+
+
+def pick_graph(graph: str | Path | None, store: str | Path | None) -> Path:
+    """The graph file or store folder a command reads: exactly one of GRAPH and --store."""
+    if (graph is None) == (store is None):
+        raise StoreError("give a GRAPH file or --store DIR (one of them)")
+    if store is not None and not is_store(store):
+        raise StoreError(f"{store}: not a kg store (build one with `kg build CORPUS --store`)")
+    return Path(graph if graph is not None else store)  # type: ignore[arg-type]
+
+
+def open_store(folder: str | Path) -> ox.Store:
+    """Open the store at `folder` read-only, for queries, validation, exports and views."""
+    path = database_path(folder)
+    try:
+        return ox.Store.read_only(str(path))
+    except OSError as exc:
+        raise StoreError(f"{folder}: cannot open its database: {exc}") from exc
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Only one build at a time may write a store."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK_FILE, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise StoreError(f"{folder}: another kg build is writing this store") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_state(folder: Path, state: StoreState) -> None:
+    from kg.build import write_atomically
+
+    write_atomically(folder / STATE_FILE, state.to_json())
+
+
+def triple_count(store: ox.Store) -> int:
+    """Triples in the default graph (the whole graph), counted by the store."""
+    solutions = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    return int(next(iter(solutions))["n"].value)
+
+
+def named_lines(ntriples: bytes, graph: str) -> bytes:
+    """N-Triples lines turned into N-Quads lines of `graph`."""
+    suffix = f" <{graph}> .\n".encode()
+    return b"".join(line[:-2].rstrip() + suffix for line in ntriples.splitlines(keepends=True))
+
+
+class DatabaseWriter:
+    """A new database beside the current one, filled by a build and then made current
+    (`commit`) or thrown away (`discard`)."""
+
+    def __init__(self, folder: Path, *, named_graphs: bool, base_on: Path | None) -> None:
+        self.folder = folder
+        self.named_graphs = named_graphs
+        self.path = self._new_path()
+        if base_on is not None:
+            ox.Store.read_only(str(base_on)).backup(str(self.path))
+        self.store = ox.Store(str(self.path))
+        self._spool: IO[bytes] | None = None
+        self._spool_path: str | None = None
+
+    def _new_path(self) -> Path:
+        numbers = [int(p.name[3:]) for p in self.folder.glob("db-*") if p.name[3:].isdigit()] or [0]
+        return self.folder / f"db-{max(numbers) + 1:06d}"
+
+    # bulk loading, for a build from scratch -----------------------------------------------
+    def spool(self, ntriples: bytes, graph: str) -> None:
+        """Queue a document's triples for one bulk load (fast, and bounded in memory)."""
+        if self._spool is None:
+            fd, self._spool_path = tempfile.mkstemp(prefix=".spool-", suffix=".nq", dir=self.folder)
+            self._spool = os.fdopen(fd, "wb")
+        self._spool.write(ntriples)
+        if self.named_graphs:
+            self._spool.write(named_lines(ntriples, graph))
+
+    def load_spool(self) -> None:
+        if self._spool is None or self._spool_path is None:
+            return
+        self._spool.close()
+        try:
+            self.store.bulk_load(path=self._spool_path, format=ox.RdfFormat.N_QUADS)
+        finally:
+            Path(self._spool_path).unlink(missing_ok=True)
+            self._spool = None
+
+    # updates, for an incremental build ------------------------------------------------------
+    def remove_document(self, graph: str) -> None:
+        """Take a document's triples out: its named graph, and from the whole graph each
+        triple no other document also states."""
+        node = ox.NamedNode(graph)
+        triples = [q.triple for q in self.store.quads_for_pattern(None, None, None, node)]
+        self.store.remove_graph(node)
+        for triple in triples:
+            others = self.store.quads_for_pattern(triple.subject, triple.predicate, triple.object)
+            if not any(isinstance(q.graph_name, ox.NamedNode) for q in others):
+                self.store.remove(ox.Quad(triple.subject, triple.predicate, triple.object))
+
+    def add_document(self, ntriples: bytes, graph: str) -> None:
+        data = ntriples + (named_lines(ntriples, graph) if self.named_graphs else b"")
+        self.store.load(input=data, format=ox.RdfFormat.N_QUADS)
+
+    # ending -------------------------------------------------------------------------------
+    def finish(self) -> ox.Store:
+        self.load_spool()
+        self.store.flush()
+        return self.store
+
+    def commit(self, state: StoreState) -> None:
+        """Make this database current; the one it replaces is deleted."""
+        self.finish()
+        previous = read_state(self.folder).database
+        state.database = self.path.name
+        _write_state(self.folder, state)
+        if previous and previous != self.path.name:
+            shutil.rmtree(self.folder / previous, ignore_errors=True)
+
+    def discard(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+        if self._spool_path:
+            Path(self._spool_path).unlink(missing_ok=True)
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def remove_leftovers(folder: Path, keep: Iterable[str]) -> None:
+    """Delete databases and spool files a killed build left behind."""
+    kept = set(keep)
+    for entry in folder.glob("db-*"):
+        if entry.name not in kept:
+            shutil.rmtree(entry, ignore_errors=True)
+    for entry in folder.glob(".spool-*"):
+        entry.unlink(missing_ok=True)
+
+
+def dump_turtle(store: ox.Store, output: str | Path, prefixes: dict[str, str]) -> None:
+    """Write the whole graph as Turtle, atomically: a temporary file beside `output`, renamed."""
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.*.part"):
+        stale.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            store.dump(
+                handle, format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=prefixes
+            )
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,232 @@
+"""Persistent stores, incremental and parallel builds: whatever the route, the same corpus gives
+the same bytes, and a store is never left half-written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from kg.build import build_graph, document_fingerprint
+from kg.cli import main
+from kg.errors import KgError
+from kg.ingest import read_corpus
+from kg.sparql import canned_names, open_graph, query
+from kg.store import STATE_FILE, StoreError, open_store, read_state
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "corpus"
+
+
+def invoke(*args: object) -> object:
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def turtle_of(corpus: Path, out: Path, **options: object) -> bytes:
+    result = build_graph(corpus, **options)
+    result.write_turtle(out)
+    return out.read_bytes()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    shutil.copytree(EXAMPLES, folder)
+    return folder
+
+
+def _documents(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix in (".txt", ".md"))
+
+
+def _change(corpus: Path) -> None:
+    """Edit one document, remove another, add a third."""
+    docs = _documents(corpus)
+    first = docs[0].read_text(encoding="utf-8")
+    docs[0].write_text(first.replace("Bắc Giang", "Lạng Sơn"), encoding="utf-8")
+    removed = docs[-1]
+    removed.unlink()
+    manifest = corpus / "manifest.csv"
+    if manifest.exists():
+        lines = manifest.read_text(encoding="utf-8").splitlines(keepends=True)
+        manifest.write_text(
+            "".join(line for line in lines if removed.name not in line), encoding="utf-8"
+        )
+    (corpus / "added.txt").write_text(
+        "Phó Thủ tướng Vũ Đức Đam chỉ đạo công tác phòng, chống dịch tại tỉnh Hải Dương.\n",
+        encoding="utf-8",
+    )
+
+
+def test_parallel_build_writes_the_same_bytes_as_one_process(corpus: Path, tmp_path: Path) -> None:
+    single = turtle_of(corpus, tmp_path / "one.ttl", jobs=1)
+    parallel = turtle_of(corpus, tmp_path / "two.ttl", jobs=2)
+    assert single == parallel
+    assert b"kgo:Oversight" in single
+
+
+def test_store_build_equals_file_build_and_answers_every_canned_query(
+    corpus: Path, tmp_path: Path
+) -> None:
+    store_dir = tmp_path / "store"
+    result = invoke("build", corpus, "--store", store_dir, "-o", tmp_path / "g.ttl", "-q")
+    assert result.exit_code == 0, result.output
+    plain = turtle_of(corpus, tmp_path / "plain.ttl")
+    assert (tmp_path / "g.ttl").read_bytes() == plain
+    from_file, from_store = open_graph(tmp_path / "g.ttl"), open_store(store_dir)
+    for name in canned_names():
+        assert query(from_store, name) == query(from_file, name), name
+    assert read_state(store_dir).documents.keys() == {p.name for p in _documents(EXAMPLES)}
+
+
+def test_commands_read_a_store_without_a_turtle_file(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_dir = tmp_path / "store"
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    assert invoke("build", corpus, "--store", store_dir, "-q").exit_code == 0
+    assert list(cwd.iterdir()) == []  # with --store and no -o, no Turtle file
+    assert STATE_FILE in {p.name for p in store_dir.iterdir()}
+    rows = invoke("query", "oversight", "--store", store_dir, "--format", "csv")
+    assert rows.exit_code == 0 and "VN-" in rows.output
+    assert invoke("validate", "--store", store_dir).exit_code == 0
+    out = tmp_path / "x.nq"
+    assert invoke("export", "--store", store_dir, "-o", out).exit_code == 0
+    assert out.stat().st_size > 0
+    view = tmp_path / "v.graphml"
+    assert invoke("viz", "oversight", "--store", store_dir, "-o", view).exit_code == 0
+    assert "<graphml" in view.read_text(encoding="utf-8")
+
+
+def test_incremental_build_analyses_only_what_changed_and_equals_a_clean_build(
+    corpus: Path, tmp_path: Path
+) -> None:
+    store_dir = tmp_path / "store"
+    first = build_graph(corpus, store=store_dir)
+    assert first.analysed == first.documents == len(_documents(corpus))
+    _change(corpus)
+    again = build_graph(corpus, store=store_dir)
+    assert again.analysed == 2  # the edited and the added document
+    assert again.removed == 1
+    again.write_turtle(tmp_path / "incremental.ttl")
+    clean = turtle_of(corpus, tmp_path / "clean.ttl")
+    assert (tmp_path / "incremental.ttl").read_bytes() == clean
+    assert b"VN-61" in clean  # Hải Dương, from the added document
+    unchanged = build_graph(corpus, store=store_dir)
+    assert unchanged.analysed == 0 and unchanged.triples == again.triples
+
+
+def test_incremental_build_keeps_a_triple_another_document_still_states(
+    corpus: Path, tmp_path: Path
+) -> None:
+    store_dir = tmp_path / "store"
+    (corpus / "twin.txt").write_text(
+        _documents(corpus)[0].read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    build_graph(corpus, store=store_dir)
+    (corpus / "twin.txt").unlink()
+    again = build_graph(corpus, store=store_dir)
+    again.write_turtle(tmp_path / "a.ttl")
+    assert (tmp_path / "a.ttl").read_bytes() == turtle_of(corpus, tmp_path / "b.ttl")
+
+
+def test_changed_configuration_rebuilds_the_whole_store(corpus: Path, tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    build_graph(corpus, store=store_dir)
+    other = build_graph(corpus, store=store_dir, base="https://example.org/kg/")
+    assert other.analysed == other.documents
+    assert query(open_store(store_dir), "oversight")
+    subjects = {str(q.subject) for q in open_store(store_dir).quads_for_pattern(None, None, None)}
+    assert not any(s.startswith("https://w3id.org/kgvn/id/") for s in subjects)
+
+
+def test_manifest_metadata_is_part_of_a_documents_fingerprint(corpus: Path) -> None:
+    source = read_corpus(corpus).sources[0]
+    from dataclasses import replace
+
+    changed = replace(source, meta=replace(source.meta, title="Một tiêu đề khác"))
+    assert document_fingerprint(changed) != document_fingerprint(source)
+    assert document_fingerprint(replace(source)) == document_fingerprint(source)
+
+
+def test_failed_build_leaves_the_previous_store_current_and_the_next_build_recovers(
+    corpus: Path, tmp_path: Path
+) -> None:
+    store_dir = tmp_path / "store"
+    build_graph(corpus, store=store_dir)
+    before = read_state(store_dir)
+    before_rows = query(open_store(store_dir), "oversight")
+    _change(corpus)
+
+    def interrupt(done: int, total: int, path: str) -> None:
+        raise KeyboardInterrupt  # as Ctrl-C in the middle of the analysis
+
+    with pytest.raises(KeyboardInterrupt):
+        build_graph(corpus, store=store_dir, progress=interrupt)
+    assert read_state(store_dir) == before
+    assert query(open_store(store_dir), "oversight") == before_rows
+    # a killed process leaves its new database behind; the next build clears it away
+    (store_dir / "db-999999").mkdir()
+    (store_dir / ".spool-x.nq").write_bytes(b"half")
+    again = build_graph(corpus, store=store_dir)
+    assert again.analysed == 2
+    assert sorted(p.name for p in store_dir.glob("db-*")) == [read_state(store_dir).database]
+    assert not list(store_dir.glob(".spool-*"))
+
+
+def test_strict_build_that_fails_keeps_the_previous_store(corpus: Path, tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    assert invoke("build", corpus, "--store", store_dir, "-q", "--no-validate").exit_code == 0
+    before = json.loads((store_dir / STATE_FILE).read_text())
+    (corpus / "broken.txt").write_bytes(b"%PDF-1.4\x00\x01\x02 binary")
+    result = invoke("build", corpus, "--store", store_dir, "--strict", "--no-validate")
+    assert result.exit_code == 1
+    assert json.loads((store_dir / STATE_FILE).read_text()) == before
+    assert len(list(store_dir.glob("db-*"))) == 1
+
+
+def test_store_refuses_a_folder_that_holds_other_files(corpus: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("my own notes", encoding="utf-8")
+    with pytest.raises(StoreError, match="not a kg store"):
+        build_graph(corpus, store=folder)
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "my own notes"
+    result = invoke("query", "oversight", "--store", folder)
+    assert result.exit_code == 2 and "not a kg store" in result.output
+
+
+def test_query_needs_one_graph_or_store(tmp_path: Path) -> None:
+    result = invoke("validate")
+    assert result.exit_code == 2
+    assert "GRAPH" in result.output and "--store" in result.output
+
+
+def test_dask_executor_gives_the_same_graph(corpus: Path, tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        dask = turtle_of(
+            corpus, tmp_path / "dask.ttl", executor="dask", scheduler=cluster.scheduler_address
+        )
+    assert dask == turtle_of(corpus, tmp_path / "local.ttl")
+
+
+def test_dask_executor_without_scheduler_is_a_clear_error(corpus: Path) -> None:
+    with pytest.raises(KgError, match="--scheduler"):
+        build_graph(corpus, executor="dask")
+
+
+def test_store_counts_whole_graph_not_document_graphs(corpus: Path, tmp_path: Path) -> None:
+    result = build_graph(corpus, store=tmp_path / "store")
+    store = open_store(tmp_path / "store")
+    default = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    assert result.triples == default == len(result.graph)
+    assert len(list(store.named_graphs())) == result.documents
