@@ -3,14 +3,32 @@ what a reader of the sentence would extract, and nothing a careful reader would 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from kg.annotations import DocAnalysis
-from kg.components.dates import find_dates
+from kg.annotations import DocAnalysis, Mention
+from kg.components.dates import _NUMERIC, _SHORT, _WORDY, find_dates
+from kg.components.documents import _CODE
+from kg.components.relations import _ByStart, _inside
+from kg.components.sentences import _ABBREVIATION, _ENUMERATOR, split_sentences
 from kg.ingest import ManifestEntry, Source, non_body_spans
+from kg.matching import (
+    _COMMA_GAP,
+    _PLAIN_GAP,
+    WORD,
+    Match,
+    PhraseIndex,
+    Word,
+    key_positions,
+    words_keyed,
+    words_of,
+)
 from kg.pipeline import analyse, make_nlp
+from kg.text import fold
 
 
 @pytest.fixture(scope="module")
@@ -344,3 +362,242 @@ def test_names_listed_after_a_cued_name(nlp) -> None:
         nlp, "Đoàn công tác gồm các ông Lê Quang Hải, Trần Minh Đức và Phạm Văn Hòa đã đến tỉnh."
     )
     assert {"Lê Quang Hải", "Trần Minh Đức", "Phạm Văn Hòa"} <= labels(a, "person")
+
+
+# --- fast paths give what the plain rules give -------------------------------------------------
+# The hot loops of the components take shortcuts (regexes that open on a digit, phrase lookups
+# by length, word positions by key, mentions by start); each is checked here against the plain
+# version it replaced, on the kind of text that exercises it.
+
+_PIECES = st.sampled_from(
+    [
+        " ",
+        "  ",
+        "\n",
+        ",",
+        ".",
+        ". ",
+        "/",
+        "-",
+        "(",
+        ")",
+        "“",
+        "”",
+        '"',
+        "!",
+        "? ",
+        "…",
+        "1",
+        "07",
+        "12",
+        "2021",
+        "1999",
+        "5/9",
+        "11/9/2021",
+        "29.5.2021",
+        "6 - 7",
+        "ngày ",
+        "tháng ",
+        "năm ",
+        "Tháng",
+        "tỉnh",
+        "ca",
+        "người",
+        "TP.",
+        "TS.",
+        "PGS.",
+        "v.v.",
+        "Ông.",
+        "A.",
+        "a)",
+        "2.",
+        "IV.",
+        "Bộ",
+        "Y",
+        "tế",
+        "Ủy",
+        "ban",
+        "nhân",
+        "dân",
+        "Hà",
+        "Nội",
+        "hà",
+        "nội",
+        "TP",
+        "HCM",
+        "Thủ",
+        "tướng",
+        "Chính",
+        "phủ",
+        "ông",
+        "bà",
+        "Phạm",
+        "Minh",
+        "&",
+        "'",
+        "_",
+    ]  # fmt: skip
+)
+_TEXTS = st.lists(_PIECES, max_size=40).map("".join)
+_SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# The patterns as they were written before they opened on a digit.
+_OLD_DATE_PATTERNS = (
+    re.compile(r"(?<!\d)(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})(?!\d)", re.IGNORECASE),
+    re.compile(r"(?<![\d/.])(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?!\d)"),
+    re.compile(
+        r"(?<![\d/.])(\d{1,2})/(\d{1,2})(?![\d/]|\s*(?:địa phương|tỉnh|huyện|xã|ca|người|F))"
+    ),
+)
+
+
+@_SETTINGS
+@given(text=_TEXTS)
+@example(text="ngày 11 tháng 6 năm 2021, 123 tháng 4 năm 2020 và 1/2/2021/5/9")
+def test_date_patterns_find_what_their_look_behind_versions_find(text: str) -> None:
+    for old, new in zip(_OLD_DATE_PATTERNS, (_WORDY, _NUMERIC, _SHORT), strict=True):
+        assert [(m.span(), m.groups()) for m in new.finditer(text)] == [
+            (m.span(), m.groups()) for m in old.finditer(text)
+        ]
+
+
+def _split_sentences_plainly(text: str) -> list[tuple[int, int]]:
+    """`split_sentences` as it was: a look-behind boundary, abbreviations over the line."""
+    boundary = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?=[\"“‘(]?(\w))")
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for line in text.split("\n"):
+        line_start = offset
+        offset += len(line) + 1
+        start = 0
+        for m in boundary.finditer(line):
+            following = m.group(1)
+            if not (following.isupper() or following.isdigit()):
+                continue
+            if _ABBREVIATION.search(line[: m.start()]) or _ENUMERATOR.match(
+                line[start : m.start()]
+            ):
+                continue
+            spans.append((line_start + start, line_start + m.start()))
+            start = m.end()
+        spans.append((line_start + start, line_start + len(line)))
+    result = []
+    for s, e in spans:
+        piece = text[s:e]
+        s += len(piece) - len(piece.lstrip())
+        e -= len(piece) - len(piece.rstrip())
+        if e > s:
+            result.append((s, e))
+    return result
+
+
+@_SETTINGS
+@given(text=_TEXTS)
+@example(text="Gặp TP. Hà Nội. Ông. A. 2. Bộ Y tế! 12) Nội… “Hà”")
+def test_sentences_split_as_with_the_look_behind_boundary(text: str) -> None:
+    assert split_sentences(text) == _split_sentences_plainly(text)
+
+
+def _match_at_plainly(index: PhraseIndex, text: str, words: list[Word], i: int):
+    """`PhraseIndex.match_at` as it was: every phrase of the first key, longest first."""
+    for key, commas, value in index._by_first.get(words[i].key, ()):
+        n = len(key)
+        if i + n > len(words):
+            continue
+        ok = True
+        for k in range(1, n):
+            gap = text[words[i + k - 1].end : words[i + k].start]
+            gap_re = _COMMA_GAP if commas else _PLAIN_GAP
+            if words[i + k].key != key[k] or not gap_re.match(gap):
+                ok = False
+                break
+        if ok:
+            start, end = words[i].start, words[i + n - 1].end
+            return Match(start, end, i, i + n, value, text[start:end])
+    return None
+
+
+_PHRASES = st.lists(st.lists(_PIECES, min_size=1, max_size=4).map(" ".join), max_size=25)
+
+
+@_SETTINGS
+@given(phrases=_PHRASES, text=_TEXTS)
+@example(phrases=["Bộ Y tế", "Bộ", "Bộ Y", "Ủy ban nhân dân", "Hà Nội", "TP, HCM"], text="Bộ Y tế")
+def test_phrase_lookup_by_length_matches_as_the_scan_of_every_phrase(
+    phrases: list[str], text: str
+) -> None:
+    index: PhraseIndex[int] = PhraseIndex()
+    for n, phrase in enumerate(phrases):
+        index.add(phrase, n)
+    words = words_of(text)
+    candidates = index.candidates(words)
+    assert candidates == sorted(set(candidates))
+    for i in range(len(words)):
+        found = _match_at_plainly(index, text, words, i)
+        assert index.match_at(text, words, i) == found
+        assert found is None or i in candidates
+    positions = key_positions(words)
+    assert list(index.find_all(text, words, positions)) == list(index.find_all(text, words))
+    firsts = index.first_keys
+    assert list(words_keyed(words, firsts, positions)) == [
+        i for i, w in enumerate(words) if w.key in firsts
+    ]
+
+
+@_SETTINGS
+@given(text=_TEXTS, start=st.integers(0, 60), length=st.integers(0, 60))
+def test_words_of_the_whole_text_are_those_found_one_by_one(
+    text: str, start: int, length: int
+) -> None:
+    def one_by_one(pos: int, endpos: int) -> list[Word]:
+        found = WORD.finditer(text, pos, endpos)
+        return [Word(m.start(), m.end(), m.group(), fold(m.group())) for m in found]
+
+    assert words_of(text) == one_by_one(0, len(text))
+    assert words_of(text, start, start + length) == one_by_one(start, start + length)
+
+
+@_SETTINGS
+@given(
+    spans=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 8)), max_size=12),
+    span=st.tuples(st.integers(0, 30), st.integers(0, 40)),
+)
+def test_mentions_inside_a_span_by_start_are_those_the_full_scan_finds(
+    spans: list[tuple[int, int]], span: tuple[int, int]
+) -> None:
+    mentions = sorted(
+        (Mention("province", s, s + n, f"k{s}", "x", "r") for s, n in spans),
+        key=lambda m: m.start,
+    )
+    assert _ByStart(mentions).inside(span) == [m for m in mentions if _inside(m, span)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "\n\n", "Một câu. Câu hai!\nDòng ba", "TP. Hà Nội. Ông A. B", " Đầu. \n Cuối. "],
+)
+def test_spacy_sentence_starts_are_the_sentences_found(nlp, text: str) -> None:
+    doc = nlp(text)
+    starts = {s for s, _ in split_sentences(text)}
+    assert [t.is_sent_start for t in doc] == [t.i == 0 or t.idx in starts for t in doc]
+
+
+_CODE_PIECES = st.sampled_from(
+    ["07", "68", "1099", "12345", "2021", "/", "-", " ", ".", "a", "KL", "TW", "NQ", "CP", "CĐ"]
+    + ["TTg", "QĐ", "BC", "Đ", "&", "x1", "ngày", "\n"]
+)
+_OLD_CODE = re.compile(
+    r"(?<![\w/.-])(?P<num>\d{1,5})(?:/(?P<year>(?:19|20)\d{2}))?[ ]*(?P<s1>[-/])[ ]*"
+    r"(?P<a>[A-ZĐ][A-Za-zĐđ]{0,7})"
+    r"(?:[ ]*(?P<s2>[-/])[ ]*(?P<b>[A-ZĐ][A-Za-zĐđ0-9&]{0,11}))?"
+    r"(?:[ ]*(?P<s3>[-/])[ ]*(?P<c>[A-ZĐ][A-Za-zĐđ0-9&]{0,11}))?(?![\w])"
+)
+
+
+@_SETTINGS
+@given(text=st.lists(_CODE_PIECES, max_size=30).map("".join))
+@example(text="07-KL/TW, 68/NQ-CP, a1099/CĐ-TTg, 1/2021/QĐ-TTg và 123456-BC")
+def test_document_code_pattern_finds_what_its_look_behind_version_finds(text: str) -> None:
+    assert [(m.span(), m.groups()) for m in _CODE.finditer(text)] == [
+        (m.span(), m.groups()) for m in _OLD_CODE.finditer(text)
+    ]

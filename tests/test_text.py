@@ -12,7 +12,17 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from kg.text import _MARKUP, CleanText, clean, fold, fold_tones
+from kg.text import (
+    _MARKUP,
+    _TONED_WORD,
+    CleanText,
+    _canonical_word,
+    _clean_clusters,
+    canonical_tones,
+    clean,
+    fold,
+    fold_tones,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -287,6 +297,39 @@ def test_clean_keeps_a_complete_ordered_offset_map(
     assert cleaned.original == original
     check_invariants(cleaned)
     assert "\r\n" not in cleaned.text
+
+
+def _without_combining_marks(text: str) -> str:
+    return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    original=_TEXT.map(_without_combining_marks),
+    blank=st.lists(st.tuples(st.integers(-3, 60), st.integers(-3, 60))),
+)
+@example(original="Khánh Hoà\r\n**Hà Nội**\u200b\tx\r", blank=[(0, 4), (9, 12)])
+@example(original="<br\r\n>a\r\rb", blank=[(1, 9)])
+@example(original="Thuỷ  lợi", blank=[])
+def test_clean_fast_path_gives_what_the_cluster_walk_gives(
+    original: str, blank: list[tuple[int, int]]
+) -> None:
+    """Text made of NFC characters that each stand alone skips the per-cluster walk; the
+    result must be the same, offsets included."""
+    assert clean(original, blank=blank) == _clean_clusters(original, blank=blank)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_TEXT)
+@example(text="Khánh Hoà, thuỷ lợi và hòa bình\n")
+@example(text="hoa\u0300 Hoà")
+@example(text="Hoà-" * 20 + " thuỷ\nHoà")  # a chunk too long to memoise
+@example(text="Khánh Hòa\t" + "hòa." * 20)
+def test_canonical_tones_shortcuts_give_what_the_word_by_word_rewrite_gives(text: str) -> None:
+    """The distinct-chunk check and the split rewrite stand for `_TONED_WORD.sub` of each word."""
+    for original in (text, unicodedata.normalize("NFC", text)):
+        plain = _TONED_WORD.sub(lambda m: _canonical_word(m.group(0)), original)
+        assert canonical_tones(original, compose=False) == plain
 
 
 # --- the shared corpus -----------------------------------------------------------------------

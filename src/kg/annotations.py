@@ -10,6 +10,7 @@ from datetime import date
 from spacy.tokens import Doc
 
 from kg.ingest import ManifestEntry, Source
+from kg.matching import Word, key_positions, words_of
 from kg.text import CleanText
 
 ENTITY_KINDS = ("person", "organization", "province", "document", "principle", "post")
@@ -52,6 +53,15 @@ class Fact:
 
 
 @dataclass
+class _WordCache:
+    """The words of one text and, once asked for, where each key occurs."""
+
+    text: str
+    words: list[Word]
+    positions: dict[str, list[int]] | None = None
+
+
+@dataclass
 class DocAnalysis:
     """Everything extracted from one document, in analysed-text offsets."""
 
@@ -65,6 +75,37 @@ class DocAnalysis:
     dates: list[tuple[int, int, date, bool]] = field(
         default_factory=list
     )  # start, end, value, explicit year
+    # Per-document scratch, computed on first use: every component reads the same words, so
+    # they are found once, not once per component.
+    _words: _WordCache | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        """The analysed text (the text of the Doc), without re-joining spaCy's tokens."""
+        return self.clean.text
+
+    def words(self) -> list[Word]:
+        """`words_of` the analysed text, shared by the components: do not modify it."""
+        return self._word_cache().words
+
+    def word_positions(self) -> dict[str, list[int]]:
+        """`key_positions` of `words()`, shared by the components: do not modify it."""
+        cache = self._word_cache()
+        if cache.positions is None:
+            cache.positions = key_positions(cache.words)
+        return cache.positions
+
+    def positions_for(self, words: list[Word]) -> dict[str, list[int]] | None:
+        """`word_positions()` when `words` is `words()`, else None: for rules that may be
+        handed other words."""
+        return self.word_positions() if words is self.words() else None
+
+    def _word_cache(self) -> _WordCache:
+        text = self.clean.text
+        cache = self._words
+        if cache is None or cache.text is not text:
+            cache = self._words = _WordCache(text, words_of(text))
+        return cache
 
     def add_entity(self, kind: str, key: str, label: str, **attrs: object) -> Entity:
         entity = self.entities.get(key)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Markup and scan artefacts that carry no words: removed from the analysed text.
 _MARKUP = re.compile(r"\*\*|__|</?(?:u|b|i|em|strong|sup|sub)>|<br\s*/?>", re.IGNORECASE)
@@ -26,9 +28,24 @@ _SYLLABLE = re.compile(
 _WORD = re.compile(r"[^\W\d_]+")
 # a word not followed by a stray combining mark, which moving its tone would leave dangling
 _TONED_WORD = re.compile(r"[^\W\d_]+(?![\u0300-\u036f])")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_TONED_PIECES = re.compile(f"({_TONED_WORD.pattern})")  # gaps and words, alternating
+_LETTER_PIECES = re.compile(f"({_LETTERS.pattern})")
+_STRAY_MARK = re.compile(r"[\u0300-\u036f]")
 _DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212]")
 _SPACED_DASH = re.compile(r"\s*-\s+|\s+-\s*")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# What `clean` changes in a text whose characters each stand alone (NFC, no combining marks):
+# markup first, as `_MARKUP` alone would find it, then single characters to drop or rewrite.
+_SPECIAL = re.compile(
+    _MARKUP.pattern + "|\r\n?|[" + "".join(sorted(_ZERO_WIDTH | _SPACES)) + "]", re.IGNORECASE
+)
+_SPECIAL_CHARS = frozenset(_ZERO_WIDTH | _SPACES | {"\r"})
+_MARKUP_CHARS = frozenset("*_<")  # every markup match starts with one of them
+_NOT_NEWLINE = re.compile("[^\n]")
+# A corpus has tens of thousands of distinct words and syllables: caches of this size hold them
+# all while staying bounded.
+_WORD_CACHE = 1 << 16
 
 
 def _tone_index(vowels: str, final: str) -> int:
@@ -43,6 +60,7 @@ def _tone_index(vowels: str, final: str) -> int:
     return 1 if final else 0  # "hoàng" but "hòa", "thủy", "mùa"
 
 
+@lru_cache(maxsize=_WORD_CACHE)
 def _place_tone(word: str) -> str:
     """Move the tone mark of one lower-case syllable to its canonical vowel.
 
@@ -62,6 +80,7 @@ def _place_tone(word: str) -> str:
     return initial + vowels[:i] + toned + vowels[i + 1 :] + final
 
 
+@lru_cache(maxsize=_WORD_CACHE)
 def fold(text: str) -> str:
     """The matching key of a name: equal keys mean "the same name as written".
 
@@ -97,16 +116,59 @@ def canonical_tones(text: str, compose: bool = True) -> str:
     text's length when `compose` is false."""
     if compose:
         text = unicodedata.normalize("NFC", text)
+    if _STRAY_MARK.search(text):
+        # Most texts already write every tone where it belongs: find that out from the
+        # distinct words before rewriting the text word by word.
+        if all(_canonical_word(word) == word for word in set(_TONED_WORD.findall(text))):
+            return text
+        return _rewrite_words(text, _TONED_PIECES)
+    # Without stray marks the look-ahead of `_TONED_WORD` always holds: its words are the
+    # letter runs. No run crosses white space, so short white-space separated chunks, which
+    # texts repeat, can be checked and rewritten once each (memoised) instead of word by word.
+    chunks = set(text.split())
+    if max(map(len, chunks), default=0) > _CHUNK_LIMIT:
+        in_place = all(_canonical_word(word) == word for word in set(_LETTERS.findall(text)))
+    else:
+        in_place = all(map(_chunk_in_place, chunks))
+    if in_place:
+        return text
+    parts = text.split(" ")
+    if max(map(len, parts)) > _CHUNK_LIMIT:
+        return _rewrite_words(text, _LETTER_PIECES)
+    return " ".join(map(_canonical_chunk, parts))
 
-    def place(m: re.Match[str]) -> str:
-        word = m.group(0)
-        lower = word.lower()
-        placed = _place_tone(lower)
-        if placed == lower or len(placed) != len(word):
-            return word
-        return "".join(p.upper() if w.isupper() else p for p, w in zip(placed, word, strict=True))
 
-    return _TONED_WORD.sub(place, text)
+def _rewrite_words(text: str, pieces: re.Pattern[str]) -> str:
+    """Each word (what `pieces` captures) with `_canonical_word`, like `words.sub` would."""
+    parts = pieces.split(text)  # gaps and words, alternating
+    parts[1::2] = map(_canonical_word, parts[1::2])
+    return "".join(parts)
+
+
+# Chunks longer than this are rare and not worth memoising.
+_CHUNK_LIMIT = 64
+
+
+@lru_cache(maxsize=_WORD_CACHE)
+def _chunk_in_place(chunk: str) -> bool:
+    """Whether every letter run of `chunk` already has its tone in place."""
+    return all(_canonical_word(word) == word for word in _LETTERS.findall(chunk))
+
+
+@lru_cache(maxsize=_WORD_CACHE)
+def _canonical_chunk(chunk: str) -> str:
+    """`chunk` with the tone of each of its letter runs in place."""
+    return _rewrite_words(chunk, _LETTER_PIECES)
+
+
+@lru_cache(maxsize=_WORD_CACHE)
+def _canonical_word(word: str) -> str:
+    """One word with its tone mark placed, case kept (memoised: texts repeat their words)."""
+    lower = word.lower()
+    placed = _place_tone(lower)
+    if placed == lower or len(placed) != len(word):
+        return word
+    return "".join(p.upper() if w.isupper() else p for p, w in zip(placed, word, strict=True))
 
 
 @dataclass(frozen=True)
@@ -146,6 +208,79 @@ def clean(original: str, blank: list[tuple[int, int]] | None = None) -> CleanTex
     """Normalise `original` for analysis: NFC, one tone-mark style, markup and zero-width
     characters removed, CRLF and odd spaces folded. `blank` lists original spans (captions'
     credits, bylines, repeated lines) to replace with spaces so extractors skip them."""
+    chars = set(original)
+    if unicodedata.is_normalized("NFC", original) and not any(map(unicodedata.combining, chars)):
+        # every character is its own NFC cluster and normalising changes none of them
+        return _clean_plain(original, blank, chars)
+    return _clean_clusters(original, blank)
+
+
+def _counting(start: int, stop: int) -> tuple[int, ...]:
+    """`tuple(range(start, stop))`, sliced from one shared tuple when it is short enough:
+    offset maps are made of such runs, and slicing creates no int objects."""
+    if stop <= _COUNTING_LIMIT:
+        return _counting_tuple()[start:stop]
+    return tuple(range(start, stop))
+
+
+_COUNTING_LIMIT = 1 << 16
+
+
+@lru_cache(maxsize=1)
+def _counting_tuple() -> tuple[int, ...]:
+    return tuple(range(_COUNTING_LIMIT))
+
+
+def _clean_plain(original: str, blank: list[tuple[int, int]] | None, chars: set[str]) -> CleanText:
+    """`clean` for text whose characters each stand alone (`chars` is the set of them): copy
+    the runs between markup and odd characters whole; a text with none of them keeps the
+    identity offset map."""
+    n = len(original)
+    if _SPECIAL_CHARS.isdisjoint(chars) and (
+        _MARKUP_CHARS.isdisjoint(chars) or _MARKUP.search(original) is None
+    ):
+        text = original
+        starts = _counting(0, n)
+        ends = _counting(1, n + 1)
+    else:
+        out: list[str] = []
+        start_list: list[int] = []
+        end_list: list[int] = []
+        pos = 0
+        for m in _SPECIAL.finditer(original):
+            a, b = m.span()
+            if a > pos:
+                out.append(original[pos:a])
+                start_list.extend(_counting(pos, a))
+                end_list.extend(_counting(pos + 1, a + 1))
+            pos = b
+            found = m.group()
+            if found[0] == "\r":
+                out.append("\n")  # of a CRLF, the "\n" stands for both
+                start_list.append(a)
+                end_list.append(b)
+            elif found in _SPACES:
+                out.append(" ")
+                start_list.append(a)
+                end_list.append(b)
+            # markup and zero-width characters are dropped
+        if pos < n:
+            out.append(original[pos:])
+            start_list.extend(_counting(pos, n))
+            end_list.extend(_counting(pos + 1, n + 1))
+        text = "".join(out)
+        starts, ends = tuple(start_list), tuple(end_list)
+    for start, end in blank or ():
+        # each analysed character came from the original character just before its end
+        lo = bisect_right(ends, max(0, start))
+        hi = bisect_right(ends, min(n, end))
+        if lo < hi:
+            text = text[:lo] + _NOT_NEWLINE.sub(" ", text[lo:hi]) + text[hi:]
+    return CleanText(original, canonical_tones(text, compose=False), starts, ends)
+
+
+def _clean_clusters(original: str, blank: list[tuple[int, int]] | None = None) -> CleanText:
+    """`clean` for any text, one NFC cluster at a time."""
     removed = [False] * (len(original) + 1)
     for m in _MARKUP.finditer(original):
         for k in range(m.start(), m.end()):

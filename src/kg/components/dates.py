@@ -12,10 +12,13 @@ from spacy.tokens import Doc
 from kg.annotations import DocAnalysis, get_analysis
 from kg.lexicon import default_lexicon
 
-_WORDY = re.compile(r"(?<!\d)(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})(?!\d)", re.IGNORECASE)
-_NUMERIC = re.compile(r"(?<![\d/.])(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?!\d)")
+# Each pattern opens with a digit, not a look-behind, so the regex engine skips ahead to the
+# next digit instead of trying every position: "\d(?<!X\d)\d?" is "(?<!X)\d{1,2}", the
+# look-behind moved past the first digit.
+_WORDY = re.compile(r"(\d(?<!\d\d)\d?)\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})(?!\d)", re.IGNORECASE)
+_NUMERIC = re.compile(r"(\d(?<![\d/.]\d)\d?)\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?!\d)")
 _SHORT = re.compile(
-    r"(?<![\d/.])(\d{1,2})/(\d{1,2})(?![\d/]|\s*(?:địa phương|tỉnh|huyện|xã|ca|người|F))"
+    r"(\d(?<![\d/.]\d)\d?)/(\d{1,2})(?![\d/]|\s*(?:địa phương|tỉnh|huyện|xã|ca|người|F))"
 )
 
 
@@ -78,7 +81,7 @@ class DateFinder:
         analysis = get_analysis(doc)
         if analysis.ref_date is None:
             analysis.ref_date = reference_date(analysis)
-        analysis.dates = find_dates(doc.text, analysis.ref_date)
+        analysis.dates = find_dates(analysis.text, analysis.ref_date)
         return doc
 
 

@@ -15,12 +15,14 @@ from kg.annotations import DocAnalysis, Fact, Mention, get_analysis
 from kg.components.gazetteer import register_org, register_post
 from kg.components.people import person_key
 from kg.gazetteers import Gazetteers, code_key, default_gazetteers, slug
-from kg.matching import words_of
+from kg.matching import Word, words_of
 from kg.reference import DocType, Organization, Post
 from kg.text import fold
 
+# Opens with a digit rather than a look-behind, so the regex engine skips to the next digit:
+# "\d(?<![\w/.-]\d)\d{0,4}" is "(?<![\w/.-])\d{1,5}" with the look-behind past the first digit.
 _CODE = re.compile(
-    r"(?<![\w/.-])(?P<num>\d{1,5})(?:/(?P<year>(?:19|20)\d{2}))?[ ]*(?P<s1>[-/])[ ]*"
+    r"(?P<num>\d(?<![\w/.-]\d)\d{0,4})(?:/(?P<year>(?:19|20)\d{2}))?[ ]*(?P<s1>[-/])[ ]*"
     r"(?P<a>[A-ZĐ][A-Za-zĐđ]{0,7})"
     r"(?:[ ]*(?P<s2>[-/])[ ]*(?P<b>[A-ZĐ][A-Za-zĐđ0-9&]{0,11}))?"
     r"(?:[ ]*(?P<s3>[-/])[ ]*(?P<c>[A-ZĐ][A-Za-zĐđ0-9&]{0,11}))?(?![\w])"
@@ -54,19 +56,25 @@ class DocumentFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         analysis = get_analysis(doc)
-        text = doc.text
-        citations = self._find(text)
+        text = analysis.text
+        citations = self._find(text, analysis.words(), analysis.word_positions())
         own = self._own_numbers(text, citations)
         for index, citation in enumerate(citations):
             self._describe(analysis, text, citation, citations[index + 1 :], own)
         return doc
 
     # finding numbers -------------------------------------------------------------------------
-    def _find(self, text: str) -> list[Citation]:
+    def _find(
+        self,
+        text: str,
+        words: list[Word] | None = None,
+        positions: dict[str, list[int]] | None = None,
+    ) -> list[Citation]:
         found: list[Citation] = []
-        words = words_of(text)
+        if words is None:
+            words = words_of(text)
         type_before: dict[int, tuple[int, DocType]] = {}
-        for m in self.g.doc_type_words.find_all(text, words):
+        for m in self.g.doc_type_words.find_all(text, words, positions):
             if not text[m.start].isupper() and not text[m.start : m.end].islower():
                 continue
             after = re.match(r"[ ]+(?:số[ ]*:?[ ]*)?", text[m.end : m.end + 12])

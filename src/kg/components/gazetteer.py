@@ -5,13 +5,14 @@ ministries listed after "các Bộ:", and posts made of a role and an organisati
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from kg.annotations import DocAnalysis, Mention, get_analysis
 from kg.gazetteers import Gazetteers, OrgPattern, default_gazetteers, slug
-from kg.matching import Word, is_caps_line, words_of
+from kg.matching import Word, is_caps_line
 from kg.reference import Organization, Post, Province, Role
 from kg.text import fold
 
@@ -123,8 +124,8 @@ class EntityFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         analysis = get_analysis(doc)
-        text = doc.text
-        words = words_of(text)
+        text = analysis.text
+        words = analysis.words()
         provinces = self._provinces(analysis, text, words)
         orgs = self._organizations(analysis, text, words, provinces)
         self._posts(analysis, text, words, orgs)
@@ -133,7 +134,7 @@ class EntityFinder:
     # provinces ---------------------------------------------------------------------------
     def _provinces(self, analysis: DocAnalysis, text: str, words: list[Word]) -> list[Mention]:
         found = []
-        for m in self.g.provinces.find_all(text, words):
+        for m in self.g.provinces.find_all(text, words, analysis.positions_for(words)):
             if not _capital_ok(text, m.start):
                 continue
             start = m.start
@@ -180,10 +181,13 @@ class EntityFinder:
             taken.append((start, end))
 
         candidates = []
-        for m in self.g.organizations.find_all(text, words):
+        positions = analysis.positions_for(words)
+        for m in self.g.organizations.find_all(text, words, positions):
             if _capital_ok(text, m.start):
                 candidates.append((m.start, m.end, "gazetteer", m.value))
-        for start, end, label, kind, province in self._structural(text, words, provinces):
+        for start, end, label, kind, province in self._structural(
+            text, words, provinces, positions
+        ):
             candidates.append((start, end, "structure", (label, kind, province)))
         candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
         for start, end, rule, value in candidates:
@@ -200,11 +204,13 @@ class EntityFinder:
         return found
 
     def _ministry_lists(self, text: str, words: list[Word]):
-        by_start = {w.start: i for i, w in enumerate(words)}
+        starts: list[int] | None = None
         for head in _ENUM_START.finditer(text):
+            if starts is None:  # made only for a text that has such a list
+                starts = [w.start for w in words]
             pos = head.end()
-            while pos in by_start:
-                m = self.g.ministry_fields.match_at(text, words, by_start[pos])
+            while (at := bisect_left(starts, pos)) < len(starts) and starts[at] == pos:
+                m = self.g.ministry_fields.match_at(text, words, at)
                 if m is None:
                     break
                 yield m.start, m.end, m.value
@@ -213,8 +219,14 @@ class EntityFinder:
                     break
                 pos = m.end + sep.end()
 
-    def _structural(self, text: str, words: list[Word], provinces: list[Mention]):
-        for i in range(len(words)):
+    def _structural(
+        self,
+        text: str,
+        words: list[Word],
+        provinces: list[Mention],
+        positions: dict[str, list[int]] | None = None,
+    ):
+        for i in self.g.org_heads.candidates(words, positions):
             m = self.g.org_heads.match_at(text, words, i)
             if m is None or not text[m.start].isupper():
                 continue
@@ -358,7 +370,16 @@ class EntityFinder:
     ) -> None:
         org_at = {m.start: m for m in orgs}
         i = 0
-        while i < len(words):
+        # only where a post or a role starts can there be a mention
+        positions = analysis.positions_for(words)
+        candidates = {
+            *self.g.posts.candidates(words, positions),
+            *self.g.roles.candidates(words, positions),
+        }
+        for candidate in sorted(candidates):
+            if candidate < i:
+                continue  # inside the last mention
+            i = candidate
             known = self.g.posts.match_at(text, words, i)
             role = self.g.roles.match_at(text, words, i)
             best = None

@@ -7,6 +7,10 @@ unambiguous; bare titles and given names ("Thủ tướng", "ông Thành") resol
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from functools import lru_cache
+from itertools import compress, count
+from operator import attrgetter, itemgetter
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -22,6 +26,12 @@ _LIST_CUE = re.compile(r"(?:các )?đồng chí\s*:\s*$|(?:gồm|có)\s*:\s*$", 
 _PLURAL = re.compile(r"(?:các|những|Các|Những)\s+$")
 
 
+@lru_cache(maxsize=1024)
+def _link_pattern(link: str) -> re.Pattern[str]:
+    """The link word between white space, compiled once rather than per person."""
+    return re.compile(rf"\s+{re.escape(link)}\s+", re.IGNORECASE)
+
+
 def person_key(person: Person | None, name: str) -> str:
     return f"person:{person.id}" if person else f"person:{slug(name)}"
 
@@ -32,20 +42,23 @@ class PeopleFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         analysis = get_analysis(doc)
-        text = doc.text
-        words = words_of(text)
+        text = analysis.text
+        words = analysis.words()
         posts = sorted(analysis.mentions_of("post"), key=lambda m: m.start)
         orgs = analysis.mentions_of("organization")
         covered: set[int] = set()
+        word_starts = [w.start for w in words]  # ascending, so each mention's words are a range
         for m in [*orgs, *posts]:
-            covered.update(i for i, w in enumerate(words) if m.start <= w.start < m.end)
+            covered.update(
+                range(bisect_left(word_starts, m.start), bisect_left(word_starts, m.end))
+            )
         post_ending = {m.end: m for m in posts}
         post_starting = {m.start: m for m in posts}
         people: list[Mention] = []
 
         provinces = [(m.start, m.end) for m in analysis.mentions_of("province")]
         for start, end, person, rule, confidence in self._candidates(
-            text, words, covered, post_ending, post_starting, provinces
+            text, words, covered, post_ending, post_starting, provinces, analysis.word_positions()
         ):
             name = text[start:end]
             label = person.name if person else _display(name)
@@ -84,9 +97,11 @@ class PeopleFinder:
         analysis.facts = kept
 
     # candidates ---------------------------------------------------------------------------
-    def _candidates(self, text, words, covered, post_ending, post_starting, provinces):
+    def _candidates(
+        self, text, words, covered, post_ending, post_starting, provinces, positions=None
+    ):
         taken: list[tuple[int, int]] = []
-        for m in self.g.people.find_all(text, words):
+        for m in self.g.people.find_all(text, words, positions):
             if text[m.start].isupper():
                 taken.append((m.start, m.end))
                 yield m.start, m.end, m.value, "reference", 1.0
@@ -110,14 +125,13 @@ class PeopleFinder:
     def _runs(self, text: str, words: list[Word], covered: set[int]):
         """Capitalised word runs that end in a personal name: (first, last) word indices."""
         i = 0
-        while i < len(words):
-            if (
-                not words[i].capitalised
-                or i in covered
-                or words[i].text.isupper()
-                and len(words[i].text) > 1
-            ):
-                i += 1
+        # only a capitalised word opens a run: visit those, not every word
+        first_letters = map(itemgetter(0), map(attrgetter("text"), words))
+        for opener in list(compress(count(), map(str.isupper, first_letters))):
+            if opener < i:
+                continue  # inside the run just read
+            i = opener
+            if i in covered or words[i].text.isupper() and len(words[i].text) > 1:
                 continue
             j = i + 1
             while (
@@ -276,7 +290,17 @@ class PeopleFinder:
         for m in people:
             by_given.setdefault(fold(m.surface.split()[-1]), set()).add(m.key)
         honorifics = ("ông", "bà", "đồng chí")
-        for i, w in enumerate(words[1:], start=1):
+        if not by_given:
+            return  # no name to refer back to
+        positions = analysis.positions_for(words)
+        if positions is None:
+            after = range(1, len(words))
+        else:  # only the words right after an honorific can qualify
+            after = sorted(p + 1 for h in honorifics for p in positions.get(h, ()))
+        for i in after:
+            if i >= len(words):
+                continue
+            w = words[i]
             if words[i - 1].key in honorifics and w.capitalised and w.key in by_given:
                 nxt = words[i + 1] if i + 1 < len(words) else None
                 if nxt is not None and nxt.capitalised and text[w.end : nxt.start] == " ":
@@ -296,7 +320,7 @@ class PeopleFinder:
         for person in persons:
             rest = text[person.end : person.end + 30]
             for link in links:
-                m = re.match(rf"\s+{re.escape(link)}\s+", rest, re.IGNORECASE)
+                m = _link_pattern(link).match(rest)
                 if m and person.end + m.end() in posts:
                     post = posts[person.end + m.end()]
                     span = (person.start, post.end)

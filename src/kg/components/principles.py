@@ -5,6 +5,7 @@ cue word such as "phương châm", "tinh thần", "chủ trương" or "mục ti�
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -16,6 +17,12 @@ from kg.reference import Principle
 from kg.text import fold
 
 _QUOTED = re.compile(r"[“\"«]([^”\"»\n]{3,200})[”\"»]")
+
+
+@lru_cache(maxsize=1024)
+def _cue_before(cue: str) -> re.Pattern[str]:
+    """The cue and at most three more words at the end of a text, compiled once."""
+    return re.compile(rf"(?:^|\s){re.escape(cue)}(?:\s+\S+){{0,3}}$")
 
 
 def register_principle(analysis: DocAnalysis, principle: Principle) -> str:
@@ -42,10 +49,10 @@ class PrincipleFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         analysis = get_analysis(doc)
-        text = doc.text
-        words = words_of(text)
+        text = analysis.text
+        words = analysis.words()
         known_spans: list[tuple[int, int]] = []
-        matches = list(self.g.principles.find_all(text, words))
+        matches = list(self.g.principles.find_all(text, words, analysis.word_positions()))
         for m in matches:
             parents = self.parents.get(m.value.id, set())
             if parents and not m.value.parts:
@@ -65,7 +72,7 @@ class PrincipleFinder:
                 continue
             before = fold(text[max(0, q.start() - 40) : q.start()])
             tail = re.sub(r"[\s,:]+$", "", before)
-            if not any(re.search(rf"(?:^|\s){re.escape(c)}(?:\s+\S+){{0,3}}$", tail) for c in cues):
+            if not any(_cue_before(c).search(tail) for c in cues):
                 continue
             name = q.group(1)
             colon = name.find(":")

@@ -6,7 +6,9 @@ from `data/cues.csv`."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from datetime import date
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -39,13 +41,41 @@ def _inside(m: Mention, span: tuple[int, int]) -> bool:
     return span[0] <= m.start and m.end <= span[1]
 
 
+class _ByStart:
+    """Mentions sorted by start, for the ones `_inside` a span without testing them all."""
+
+    def __init__(self, mentions: list[Mention]) -> None:
+        self.mentions = mentions
+        self.starts = [m.start for m in mentions]
+
+    def inside(self, span: tuple[int, int]) -> list[Mention]:
+        """`[m for m in mentions if _inside(m, span)]`, in the same order."""
+        lo = bisect_left(self.starts, span[0])
+        hi = bisect_right(self.starts, span[1])
+        return [m for m in self.mentions[lo:hi] if m.end <= span[1]]
+
+
+@lru_cache(maxsize=4096)
+def _cue_pattern(cue: str) -> re.Pattern[str]:
+    """The cue as a whole word or phrase, compiled once rather than per clause."""
+    return re.compile(rf"(?<!\w){re.escape(cue)}(?!\w)")
+
+
+@lru_cache(maxsize=4096)
+def _negation_pattern(negation: str) -> re.Pattern[str]:
+    """A negation followed by at most one word before the end of the text."""
+    return re.compile(rf"(?<!\w){re.escape(negation)}\s+(?:\w+\s+)?$")
+
+
 def _find_cues(
     text: str, start: int, end: int, cues: tuple[Cue, ...]
 ) -> list[tuple[int, int, Cue]]:
     lowered = text[start:end].casefold()
     found = []
     for cue in cues:
-        for m in re.finditer(rf"(?<!\w){re.escape(cue.text)}(?!\w)", lowered):
+        if cue.text not in lowered:
+            continue  # a match is an occurrence of the cue itself: most cues have none
+        for m in _cue_pattern(cue.text).finditer(lowered):
             s, e = start + m.start(), start + m.end()
             if not any(fs <= s and e <= fe for fs, fe, _ in found):
                 found.append((s, e, cue))
@@ -67,15 +97,16 @@ class RelationFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         a = get_analysis(doc)
-        text = doc.text
+        text = a.text
         persons = sorted(a.mentions_of("person"), key=lambda m: (m.start, -m.end))
         provinces = sorted(a.mentions_of("province"), key=lambda m: m.start)
         orgs = sorted(a.mentions_of("organization"), key=lambda m: m.start)
+        by_start = _ByStart(persons), _ByStart(provinces), _ByStart(orgs)
         meeting: tuple[str, str] | None = None
         paragraph_of = _paragraphs(text)
         for s_start, s_end in a.sentences:
             sentence = (s_start, s_end)
-            in_s = [p for p in persons if _inside(p, sentence)]
+            in_s = by_start[0].inside(sentence)
             found = self._meeting(a, text, sentence, in_s, paragraph_of)
             if found is not None:
                 meeting = found
@@ -87,8 +118,8 @@ class RelationFinder:
                 self._attendance(a, text, sentence, in_s, meeting)
             for clause in _clauses(text, s_start, s_end):
                 self._oversight(a, text, clause, [p for p in in_s if _inside(p, clause)], provinces)
-                self._status(a, text, clause, [p for p in provinces if _inside(p, clause)], orgs)
-            self._assignments(a, text, sentence, orgs, provinces)
+                self._status(a, text, clause, by_start[1].inside(clause), orgs)
+            self._assignments(a, text, sentence, orgs, provinces, by_start)
         PeopleFinder.drop_subsumed_posts(a)
         return doc
 
@@ -228,13 +259,15 @@ class RelationFinder:
                 )
 
     # assignments --------------------------------------------------------------------------
-    def _assignments(self, a, text, sentence, orgs, provinces) -> None:
-        agents = [m for m in orgs if _inside(m, sentence) and not m.in_post]
-        agents += [
-            p
-            for p in provinces
-            if _inside(p, sentence) and not any(o.start <= p.start < o.end for o in orgs)
-        ]
+    def _assignments(self, a, text, sentence, orgs, provinces, by_start=None) -> None:
+        """`by_start`: the persons, provinces and orgs as `_ByStart`, when sorted by start."""
+        if by_start is None:
+            in_orgs = [m for m in orgs if _inside(m, sentence)]
+            in_provinces = [p for p in provinces if _inside(p, sentence)]
+        else:
+            in_orgs, in_provinces = by_start[2].inside(sentence), by_start[1].inside(sentence)
+        agents = [m for m in in_orgs if not m.in_post]
+        agents += [p for p in in_provinces if not any(o.start <= p.start < o.end for o in orgs)]
         agents.sort(key=lambda m: m.start)
         groups: list[list[Mention]] = []
         for m in agents:
@@ -325,9 +358,7 @@ class RelationFinder:
 
     def _negated(self, text: str, cue_start: int, clause_start: int) -> bool:
         before = text[max(clause_start, cue_start - 14) : cue_start].casefold()
-        return any(
-            re.search(rf"(?<!\w){re.escape(n)}\s+(?:\w+\s+)?$", before) for n in self.negations
-        )
+        return any(n in before and _negation_pattern(n).search(before) for n in self.negations)
 
 
 def _paragraphs(text: str):
