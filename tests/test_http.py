@@ -1,8 +1,9 @@
 """kg over HTTP against real servers on loopback ports: the graph pushed into Oxigraph's server
 (Graph Store Protocol and SPARQL Update) gives every canned query the same rows remotely as
 locally; `kg serve` answers SPARQLWrapper in each format, refuses updates, stops a runaway query
-at its deadline, caps rows, shows its page and stops cleanly on Ctrl-C; credentials are sent
-and never printed."""
+at its deadline, caps rows, shows its page and stops cleanly on Ctrl-C; with --allow-update it
+applies updates that carry its bearer token on every worker, and never logs the token;
+credentials are sent and never printed."""
 
 from __future__ import annotations
 
@@ -231,7 +232,9 @@ def pushed(oxigraph: str, graph_file: Path) -> str:
     return f"{oxigraph}/query"
 
 
-def start_kg_serve(graph: Path, folder: Path, *extra: str) -> tuple[subprocess.Popen, str, Path]:
+def start_kg_serve(
+    graph: Path, folder: Path, *extra: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str, Path]:
     port = free_port()
     log = folder / f"serve-{port}.log"
     with log.open("wb") as out:
@@ -239,6 +242,7 @@ def start_kg_serve(graph: Path, folder: Path, *extra: str) -> tuple[subprocess.P
             [sys.executable, "-m", "kg", "serve", str(graph), "--port", str(port), *extra],
             stdout=out,
             stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -694,3 +698,233 @@ def test_serve_bad_graph_exits_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.startswith("kg: error: ") and "cannot load the graph" in result.stderr
+
+
+# --- kg serve --allow-update --------------------------------------------------------------------
+
+UPDATE_TOKEN = "kg-test-token-0123456789abcdef"
+SPARQL_UPDATE = "application/sparql-update"
+
+
+@pytest.fixture(scope="module")
+def updatable(graph_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    """`kg serve --allow-update` (token from KG_SERVE_TOKEN), two workers and a short timeout:
+    (process, base URL, log file)."""
+    folder = tmp_path_factory.mktemp("serve-update")
+    process, base, log = start_kg_serve(
+        graph_file,
+        folder,
+        "--allow-update",
+        "--timeout",
+        str(SERVE_TIMEOUT),
+        "--max-body",
+        "100000",
+        "--workers",
+        "2",
+        env={"KG_SERVE_TOKEN": UPDATE_TOKEN},
+    )
+    try:
+        yield process, base, log
+    finally:
+        stop(process)
+
+
+def _update(base: str, text: str, token: str | None = UPDATE_TOKEN, path: str = "/update") -> tuple:
+    headers = {"Content-Type": SPARQL_UPDATE}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return _request("POST", base + path, text.encode(), **headers)
+
+
+def _ask(base: str, pattern: str, times: int = 4) -> set[bool]:
+    """The answers to ASK { pattern }, asked `times` times: the workers take turns."""
+    url = base + "/sparql?query=" + urllib.parse.quote(f"ASK {{ {pattern} }}")
+    answers = set()
+    for _ in range(times):
+        status, _, body = _request("GET", url)
+        assert status == 200, body
+        answers.add(json.loads(body)["boolean"])
+    return answers
+
+
+def test_serve_updates_need_the_bearer_token(updatable: tuple) -> None:
+    _, base, _ = updatable
+    insert = "INSERT DATA { <urn:kg:test:a> <urn:kg:test:p> 'token-checked' }"
+    for token in (None, "wrong-token-0123456789", UPDATE_TOKEN + "x", ""):
+        status, headers, body = _update(base, insert, token)
+        assert status == 401, body
+        assert headers["WWW-Authenticate"].startswith("Bearer")
+        assert UPDATE_TOKEN.encode() not in body
+    basic = base64.b64encode(f"kg:{UPDATE_TOKEN}".encode()).decode()
+    status, _, _ = _request(
+        "POST",
+        base + "/update",
+        insert.encode(),
+        **{"Content-Type": SPARQL_UPDATE, "Authorization": f"Basic {basic}"},
+    )
+    assert status == 401
+    assert _ask(base, "<urn:kg:test:a> ?p ?o") == {False}
+    status, _, body = _update(base, insert)
+    assert status == 200, body
+    assert _ask(base, "<urn:kg:test:a> <urn:kg:test:p> 'token-checked'") == {True}
+    # the other ways the protocol allows: a form, and an update POSTed to /sparql
+    form = urllib.parse.urlencode({"update": "INSERT DATA { <urn:kg:test:b> <urn:kg:test:p> 1 }"})
+    status, _, body = _request(
+        "POST",
+        base + "/sparql",
+        form.encode(),
+        **{
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": f"Bearer {UPDATE_TOKEN}",
+        },
+    )
+    assert status == 200, body
+    status, _, body = _update(
+        base, "DELETE DATA { <urn:kg:test:b> <urn:kg:test:p> 1 }", path="/sparql"
+    )
+    assert status == 200, body
+    assert _ask(base, "<urn:kg:test:b> ?p ?o") == {False}
+    # updates are POSTed, never sent in a URL, and a query is not the place for one
+    status, _, _ = _request("GET", base + "/sparql?update=" + urllib.parse.quote(insert))
+    assert status == 405
+    status, _, _ = _request("GET", base + "/update")
+    assert status == 405
+    status, _, body = _request("GET", base + "/sparql?query=" + urllib.parse.quote(insert))
+    assert status == 400 and b"/update" in body
+    status, _, page = _request("GET", base + "/")
+    assert b"updates at <code>/update</code>" in page and b"read-only" not in page
+
+
+def test_serve_update_refusals_change_nothing(updatable: tuple, local_triples: int) -> None:
+    _, base, _ = updatable
+    before = _count_on(base)
+    status, _, body = _update(base, "LOAD <http://127.0.0.1:9/data.ttl>")
+    assert status == 403 and b"LOAD" in body
+    service = "INSERT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
+    status, _, body = _update(base, service)
+    assert status == 403 and b"SERVICE" in body
+    status, _, body = _update(base, "INSERT DATA { <urn:kg:test:c> <urn:kg:test:p> ")
+    assert status == 400 and b"does not parse" in body
+    random_id = "INSERT { <urn:kg:test:c> <urn:kg:test:p> ?u } WHERE { BIND(struuid () AS ?u) }"
+    status, _, body = _update(base, random_id)  # each worker would store another value
+    assert status == 400 and b"STRUUID()" in body
+    status, _, body = _update(base, "INSERT DATA { <urn:kg:test:c> <urn:kg:test:p> 'now()' }")
+    assert status == 200, body  # the name in a string is no call
+    status, _, body = _update(base, "DELETE DATA { <urn:kg:test:c> <urn:kg:test:p> 'now()' }")
+    assert status == 200, body
+    big = "INSERT DATA { <urn:kg:test:d> <urn:kg:test:p> '" + "x" * 200_000 + "' }"
+    status, _, body = _update(base, big)
+    assert status == 413
+    status, _, _ = _request("PUT", base + "/sparql", b"<a> <b> <c> .")
+    assert status == 405
+    assert _count_on(base) == before >= local_triples
+
+
+def _count_on(base: str) -> int:
+    query = urllib.parse.quote("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    status, _, body = _request("GET", f"{base}/sparql?query={query}")
+    assert status == 200, body
+    return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
+
+
+def test_updates_survive_a_worker_being_replaced(updatable: tuple) -> None:
+    """A worker killed at the deadline is replaced by one that replays the accepted updates,
+    and an update stopped at the deadline is applied nowhere."""
+    process, base, _ = updatable
+    status, _, body = _update(base, "INSERT DATA { <urn:kg:test:kept> <urn:kg:test:p> 'kept' }")
+    assert status == 200, body
+    before = children(process.pid)
+    slow = (
+        "INSERT { <urn:kg:test:slow> <urn:kg:test:p> ?n } WHERE { SELECT (COUNT(*) AS ?n) "
+        "WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } }"
+    )
+    status, _, body = _update(base, slow)
+    assert status == 503 and b"time limit" in body
+    status, _, body = _request("GET", base + "/sparql?query=" + urllib.parse.quote(RUNAWAY))
+    assert status == 503
+    deadline = time.monotonic() + 30
+    while len(children(process.pid) - before) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)  # both replacements start
+    assert len(children(process.pid) - before) == 2
+    assert _ask(base, "<urn:kg:test:kept> <urn:kg:test:p> 'kept'", times=6) == {True}
+    assert _ask(base, "<urn:kg:test:slow> ?p ?o", times=6) == {False}
+
+
+def test_kg_push_into_kg_serve_with_the_token(updatable: tuple, subset_file: Path) -> None:
+    _, base, _ = updatable
+    graph_iri = "urn:kg:test:pushed"
+    target = ["--update", f"{base}/update", "--graph-iri", graph_iri]
+    refused = kg_cli("push", str(subset_file), *target)
+    assert refused.exit_code == 2 and "HTTP 401" in refused.stderr
+    env = {"KG_SPARQL_TOKEN": UPDATE_TOKEN}
+    for _ in range(2):  # --replace: the second push leaves one copy
+        result = kg_cli("push", str(subset_file), *target, "--replace", env=env)
+        assert result.exit_code == 0, result.stderr
+        assert UPDATE_TOKEN not in result.stderr + result.stdout
+        assert count(f"{base}/sparql", graph_iri) == 100
+
+
+def test_the_update_token_is_never_logged(updatable: tuple) -> None:
+    _, base, log = updatable
+    for url in (
+        f"{base}/sparql?query=ASK%7B%7D&access_token={UPDATE_TOKEN}",
+        f"{base}/sparql?query=ASK%7B%7D&token={urllib.parse.quote(UPDATE_TOKEN)}",
+    ):
+        status, _, body = _request("GET", url)
+        assert status == 200, body
+    _update(base, "INSERT DATA { <urn:kg:test:e> <urn:kg:test:p> 1 }")
+    _update(base, "INSERT DATA { <urn:kg:test:e> <urn:kg:test:p> 1 }", token="not-the-token")
+    text = log.read_text()
+    assert "access_token=[token]" in text  # the request was logged, without its secret
+    assert UPDATE_TOKEN not in text
+    assert "/update" in text and "401" in text
+
+
+def test_serve_listens_on_loopback_by_default(updatable: tuple) -> None:
+    _, base, log = updatable
+    text = log.read_text()
+    assert f"at {base}/sparql" in text and base.startswith("http://127.0.0.1:")
+    assert f"SPARQL Update accepted at {base}/update" in text
+    assert "warning" not in text
+    host = next(p for p in main.commands["serve"].params if p.name == "host")
+    assert host.default == "127.0.0.1"
+    from kg.graph_commands import _is_loopback
+
+    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
+    assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.5")
+
+
+def test_a_read_only_server_refuses_updates_even_with_a_token(served: tuple) -> None:
+    _, base = served
+    for path in ("/update", "/sparql"):
+        status, _, body = _update(base, "INSERT DATA { <urn:a> <urn:b> <urn:c> }", path=path)
+        assert status == 403 and b"read-only" in body
+    status, _, _ = _request("GET", base + "/update")
+    assert status == 403
+    status, _, page = _request("GET", base + "/")
+    assert b"read-only" in page and b"/update" not in page
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "words"),
+    [
+        (["--allow-update"], {}, "--allow-update needs --token"),
+        (["--token", UPDATE_TOKEN], {}, "--token goes with --allow-update"),
+        (["--allow-update", "--token", "short"], {}, "at least 16"),
+        (["--allow-update"], {"KG_SERVE_TOKEN": "has a space in it!"}, "without spaces"),
+    ],
+)
+def test_serve_update_options_are_checked(
+    graph_file: Path, args: list[str], env: dict[str, str], words: str
+) -> None:
+    result = kg_cli(
+        "serve",
+        str(graph_file),
+        "--port",
+        str(free_port()),
+        *args,
+        env={"KG_SERVE_TOKEN": None, **env},  # type: ignore[dict-item]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("kg: error: ") and words in result.stderr
+    assert UPDATE_TOKEN not in result.stderr

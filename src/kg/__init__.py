@@ -25,7 +25,7 @@ def build_graph(corpus: str | Path, **options: Any) -> BuildResult:
     return _build(corpus, **options)
 
 
-def query(graph: Any, name: str, **params: str) -> list[dict[str, str]]:
+def query(graph: Any, name: str, /, **params: str) -> list[dict[str, str]]:
     """Rows of a canned query (or .rq file) over a graph file, an rdflib Graph, a
     pyoxigraph Store or a SPARQL endpoint URL (http:// or https://; credentials from
     KG_SPARQL_USER / KG_SPARQL_PASSWORD / KG_SPARQL_TOKEN), as dicts of plain strings

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import re
 import shutil
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -46,6 +45,19 @@ class Extracted:
     notes: tuple[str, ...] = field(default=())
 
 
+def _damaged(exc: Exception) -> str:
+    """Why a parser gave up on a file, for the problem report. pypdf and python-docx fail on
+    damaged files in open-ended ways (a zlib error in a zip member, malformed XML, an unknown
+    PDF stream filter, pypdf's LimitReachedError…), so their callers catch every Exception:
+    any failure of the parser means the file is unreadable, and one bad file must never stop
+    the corpus being read."""
+    message = " ".join(str(exc).split())
+    if len(message) > 160:
+        message = message[:157] + "..."
+    name = type(exc).__name__
+    return f"{name}: {message}" if message else name
+
+
 def kind_of(path: Path) -> str | None:
     return SUFFIXES.get(path.suffix.lower())
 
@@ -72,12 +84,15 @@ def _html(path: Path, raw: bytes) -> Extracted:
         import trafilatura
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise InputError(path, "reading HTML needs the trafilatura package") from exc
-    text = trafilatura.extract(
-        raw, include_comments=False, include_tables=True, favor_recall=True, deduplicate=False
-    )
+    try:
+        text = trafilatura.extract(
+            raw, include_comments=False, include_tables=True, favor_recall=True, deduplicate=False
+        )
+        meta = trafilatura.extract_metadata(raw.decode("utf-8", errors="replace"))
+    except Exception as exc:  # see _damaged
+        raise InputError(path, f"not a readable web page ({_damaged(exc)})") from exc
     if not text or not text.strip():
         raise InputError(path, "no article text found in this web page")
-    meta = trafilatura.extract_metadata(raw.decode("utf-8", errors="replace"))
     when = None
     if meta is not None and meta.date:
         try:
@@ -117,14 +132,16 @@ def reflow(page_text: str) -> str:
 def _pdf(path: Path, raw: bytes) -> Extracted:
     try:
         from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise InputError(path, "reading PDF needs the pypdf package") from exc
     try:
         reader = PdfReader(io.BytesIO(raw))
         page_texts = [reflow(page.extract_text() or "") for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError) as exc:
-        raise InputError(path, f"not a readable PDF ({exc})") from exc
+        title = None
+        if reader.metadata is not None and reader.metadata.title:
+            title = str(reader.metadata.title)
+    except Exception as exc:  # see _damaged: any failure of the parser means "unreadable"
+        raise InputError(path, f"not a readable PDF ({_damaged(exc)})") from exc
     if not any(t.strip() for t in page_texts):
         raise InputError(
             path,
@@ -141,9 +158,6 @@ def _pdf(path: Path, raw: bytes) -> Extracted:
         parts.append(page_text)
         pages.append((offset, offset + len(page_text), number))
         offset += len(page_text)
-    title = None
-    if reader.metadata is not None and reader.metadata.title:
-        title = str(reader.metadata.title)
     return Extracted(text="".join(parts), kind="pdf", pages=tuple(pages), title=title)
 
 
@@ -153,15 +167,22 @@ def _pdf(path: Path, raw: bytes) -> Extracted:
 def _docx(path: Path, raw: bytes) -> Extracted:
     try:
         import docx
-        from docx.opc.exceptions import PackageNotFoundError
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise InputError(path, "reading Word files needs the python-docx package") from exc
     try:
         document = docx.Document(io.BytesIO(raw))
-    except (PackageNotFoundError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise InputError(path, f"not a readable .docx file ({exc})") from exc
+        text = "\n".join(_blocks(document.element.body)).strip()
+        title = document.core_properties.title or None
+    except Exception as exc:  # see _damaged: any failure of the parser means "unreadable"
+        raise InputError(path, f"not a readable .docx file ({_damaged(exc)})") from exc
+    if not text:
+        raise InputError(path, "the Word file has no text")
+    return Extracted(text=text, kind="docx", title=title)
+
+
+def _blocks(body) -> list[str]:
+    """The text blocks of a Word document's body, in document order."""
     blocks: list[str] = []
-    body = document.element.body
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
@@ -173,11 +194,7 @@ def _docx(path: Path, raw: bytes) -> Extracted:
                     blocks.append(
                         "\n".join(_paragraph_text(p) for p in cell.iter() if p.tag.endswith("}p"))
                     )
-    text = "\n".join(blocks).strip()
-    if not text:
-        raise InputError(path, "the Word file has no text")
-    title = document.core_properties.title or None
-    return Extracted(text=text, kind="docx", title=title)
+    return blocks
 
 
 def _paragraph_text(paragraph) -> str:
@@ -225,11 +242,11 @@ def _image(path: Path, raw: bytes) -> Extracted:
 
     try:
         image = Image.open(io.BytesIO(raw))
-    except OSError as exc:
-        raise InputError(path, f"not a readable image ({exc})") from exc
-    data = pytesseract.image_to_data(image, lang="vie", output_type=pytesseract.Output.DICT)
-    confidences = [float(c) for c in data["conf"] if str(c) not in ("-1", "-1.0")]
-    text = pytesseract.image_to_string(image, lang="vie").strip()
+        data = pytesseract.image_to_data(image, lang="vie", output_type=pytesseract.Output.DICT)
+        confidences = [float(c) for c in data["conf"] if str(c) not in ("-1", "-1.0")]
+        text = pytesseract.image_to_string(image, lang="vie").strip()
+    except Exception as exc:  # see _damaged (and PIL's DecompressionBombError)
+        raise InputError(path, f"not a readable image ({_damaged(exc)})") from exc
     if not text:
         raise InputError(path, "OCR found no text in this image")
     mean = sum(confidences) / len(confidences) / 100 if confidences else None

@@ -1,4 +1,5 @@
-"""The commands that move a built graph elsewhere: `kg serve` (a read-only SPARQL endpoint),
+"""The commands that move a built graph elsewhere: `kg serve` (a SPARQL endpoint, read-only
+unless given an update token),
 `kg push` (into a triple store) and `kg export` (other RDF formats). Defined here and
 registered in kg.cli; heavy imports wait until a command runs so `kg --help` stays fast."""
 
@@ -31,7 +32,14 @@ def _is_loopback(host: str) -> bool:
 
 
 @click.command("serve")
-@click.argument("graph", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("graph", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--store",
+    "store",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Serve the graph in this store folder (made by `kg build --store`), opened read-only.",
+)
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -67,25 +75,50 @@ def _is_loopback(host: str) -> bool:
     show_default=True,
     help="Query worker processes (queries that run at once).",
 )
+@click.option(
+    "--allow-update",
+    is_flag=True,
+    help="Accept SPARQL Update at /update from clients sending the --token as "
+    "'Authorization: Bearer TOKEN'. Updates change the served graph in memory, never the file.",
+)
+@click.option(
+    "--token",
+    envvar="KG_SERVE_TOKEN",
+    metavar="TOKEN",
+    help="The bearer token updates need (16+ characters). Prefer the KG_SERVE_TOKEN environment "
+    "variable: a command line is visible to every user of the machine.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Do not log requests.")
 def serve_command(
-    graph: Path,
+    graph: Path | None,
+    store: Path | None,
     host: str,
     port: int,
     timeout: float,
     max_rows: int,
     max_body: int,
     workers: int,
+    allow_update: bool,
+    token: str | None,
     quiet: bool,
 ) -> None:
-    """Serve GRAPH as a read-only SPARQL 1.1 endpoint at /sparql, with a page at / that lists
-    and runs the canned queries. Ctrl-C stops it."""
+    """Serve GRAPH (or the store at --store DIR) as a SPARQL 1.1 endpoint at /sparql, with a
+    page at / that lists and runs the canned queries. Read-only unless started with
+    --allow-update and a --token. Ctrl-C stops it."""
     from kg.serve import serve_until_stopped, start
 
     def log(line: str) -> None:
         click.echo(f"kg: {line}", err=True)
 
+    if allow_update and not token:
+        _fail("--allow-update needs --token TOKEN (or KG_SERVE_TOKEN)")
+    source = click.get_current_context().get_parameter_source("token")
+    if token and not allow_update and source is click.core.ParameterSource.COMMANDLINE:
+        _fail("--token goes with --allow-update (the server is read-only without it)")
     try:
+        from kg.store import pick_graph
+
+        graph = pick_graph(graph, store)
         server = start(
             graph,
             host,
@@ -95,6 +128,7 @@ def serve_command(
             max_body=max_body,
             workers=workers,
             log=None if quiet else log,
+            update_token=token if allow_update else None,
         )
     except KgError as exc:
         _fail(str(exc))
@@ -105,12 +139,24 @@ def serve_command(
         f" (page at http://{shown}:{bound_port}/); Ctrl-C stops",
         err=True,
     )
+    if allow_update:
+        click.echo(
+            f"kg: SPARQL Update accepted at http://{shown}:{bound_port}/update with the bearer "
+            "token; updates live in memory and are lost when the server stops",
+            err=True,
+        )
     if not _is_loopback(host):
         click.echo(
             f"kg: warning: listening on {host}, not loopback: anyone who can reach this machine "
             "can query the graph",
             err=True,
         )
+        if allow_update:
+            click.echo(
+                "kg: warning: the update token travels in clear text over HTTP: put a TLS proxy "
+                "in front of this server",
+                err=True,
+            )
     serve_until_stopped(server)
     click.echo("kg: stopped", err=True)
 

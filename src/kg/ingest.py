@@ -228,6 +228,14 @@ def read_corpus(folder: str | Path, max_bytes: int = MAX_BYTES) -> IngestReport:
         except InputError as exc:
             report.problems.append(exc)
             continue
+        except Exception as exc:  # a reader's surprise must not stop the corpus being read
+            report.problems.append(
+                InputError(
+                    path,
+                    f"could not be read ({type(exc).__name__}: {exc}); please report this file",
+                )
+            )
+            continue
         meta = manifest.get(rel) or manifest.get(path.name) or ManifestEntry(file=rel)
         if extracted is not None:
             meta = ManifestEntry(

@@ -1,9 +1,13 @@
-"""`kg serve`: a read-only SPARQL 1.1 Protocol endpoint over a graph file, with a small page of
-the canned queries. pyoxigraph cannot interrupt a query, so queries run in worker processes
-that are killed at the deadline and replaced; the HTTP side never evaluates SPARQL itself."""
+"""`kg serve`: a SPARQL 1.1 Protocol endpoint over a graph file, with a small page of the canned
+queries; read-only unless started with an update token. pyoxigraph cannot interrupt a query, so
+queries run in worker processes that are killed at the deadline and replaced; the HTTP side
+never evaluates SPARQL itself. Each worker holds its own copy of the graph: an accepted update
+is logged and every worker applies the log, in order, before its next request (a replacement
+worker replays it from the start), so every answer after an update's 200 includes it."""
 
 from __future__ import annotations
 
+import hmac
 import json
 import multiprocessing
 import queue
@@ -67,16 +71,48 @@ _FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
 # --- reading the query text without a SPARQL parser -------------------------------------------
 
 
-def screen(query_text: str) -> tuple[int, str] | None:
+def screen(query_text: str, updates_allowed: bool = False) -> tuple[int, str] | None:
     """Why a query must not run here, as (HTTP status, message), or None. SERVICE is refused
     because pyoxigraph would fetch any URL a client names."""
     from kg import sparql_text
 
     if sparql_text.is_update(query_text):
-        return 403, "this endpoint is read-only: SPARQL Update is refused"
+        if updates_allowed:
+            return 400, (
+                "this is an update: POST it to /update as application/sparql-update (or as a "
+                "form with update=…) with the bearer token"
+            )
+        return 403, _READ_ONLY
     if sparql_text.uses_service(query_text):
         return 403, "federated queries (SERVICE) are disabled on this endpoint"
     if "\\" in sparql_text.bare(query_text):
+        return 400, "escape sequences outside strings and IRIs are not supported"
+    return None
+
+
+_LOAD = re.compile(r"(?<![\w:?$])LOAD(?![\w:])", re.IGNORECASE)
+# functions whose value differs from one evaluation to the next: every worker applies an update
+# on its own copy of the graph, so they would make the copies differ
+_VOLATILE = re.compile(r"(?<![\w:?$])(UUID|STRUUID|RAND|NOW|BNODE)\s*\(", re.IGNORECASE)
+
+
+def screen_update(update_text: str) -> tuple[int, str] | None:
+    """Why an update must not run here, as (HTTP status, message), or None. LOAD and SERVICE
+    are refused because they would make the server fetch any URL a client names."""
+    from kg import sparql_text
+
+    code = sparql_text.bare(update_text)
+    if _LOAD.search(code):
+        return 403, "LOAD is disabled on this endpoint: send the data in INSERT DATA"
+    volatile = _VOLATILE.search(code)
+    if volatile:
+        return 400, (
+            f"{volatile.group(1).upper()}() is not allowed in updates here: each query worker "
+            "applies the update to its own copy of the graph, and the copies would differ"
+        )
+    if sparql_text.uses_service(update_text):
+        return 403, "federated queries (SERVICE) are disabled on this endpoint"
+    if "\\" in code:
         return 400, "escape sequences outside strings and IRIs are not supported"
     return None
 
@@ -249,12 +285,14 @@ def serialize_triples(triples: list[Any], fmt: str) -> bytes:
 
 @dataclass
 class Reply:
-    """An HTTP answer: status, body, its type and extra headers."""
+    """An HTTP answer: status, body, its type and extra headers. `tainted` (never sent) says
+    a failed update may have changed the worker's copy of the graph."""
 
     status: int
     body: bytes
     content_type: str = "text/plain; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+    tainted: bool = False
 
     @classmethod
     def text(cls, status: int, message: str) -> Reply:
@@ -272,7 +310,8 @@ def execute(store: Any, request: dict[str, Any]) -> Reply:
     try:
         if request["default_graphs"]:
             options["default_graph"] = [ox.NamedNode(g) for g in request["default_graphs"]]
-        else:
+        elif not request.get("store_backed"):
+            # a store's default graph is already the whole graph; its named graphs repeat it
             options["use_default_graph_as_union"] = True
         if request["named_graphs"]:
             options["named_graphs"] = [ox.NamedNode(g) for g in request["named_graphs"]]
@@ -324,20 +363,50 @@ def execute(store: Any, request: dict[str, Any]) -> Reply:
     return Reply(200, body, media + charset, headers)
 
 
-def _worker_main(conn: Any, data: bytes, media_type: str) -> None:
-    """A worker process: load the graph, say how many quads it holds, then answer queries
-    until the pool closes the pipe. Ctrl-C is for the parent, which stops the workers."""
+def apply_update(store: Any, update_text: str) -> Reply:
+    """Run one SPARQL Update on the store. A syntax error changes nothing; any other failure
+    may have applied part of the request, so the reply is marked tainted."""
+    try:
+        store.update(update_text)
+    except SyntaxError as exc:
+        return Reply.text(400, f"update does not parse: {exc}")
+    except ValueError as exc:
+        reply = Reply.text(400, f"update cannot run: {exc}")
+    except (RuntimeError, OSError) as exc:
+        reply = Reply.text(500, f"update failed: {exc}")
+    else:
+        return Reply.text(200, "update applied")
+    reply.tainted = True
+    return reply
+
+
+def _worker_main(conn: Any, data: bytes, media_type: str, updates: list[str]) -> None:
+    """A worker process: load the graph and replay the updates accepted so far, say how many
+    quads it holds, then answer queries and updates until the pool closes the pipe. Ctrl-C
+    is for the parent, which stops the workers."""
     import pyoxigraph as ox
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        store = ox.Store()
-        store.load(data, format=ox.RdfFormat.from_media_type(media_type))
+        if media_type == STORE_MEDIA_TYPE:  # a `kg build --store` database: opened, not parsed
+            from kg.store import triple_count
+
+            store = ox.Store.read_only(data.decode("utf-8"))
+            size = triple_count(store)
+        else:
+            store = ox.Store()
+            store.load(data, format=ox.RdfFormat.from_media_type(media_type))
+            size = len(store)
     except (SyntaxError, ValueError, OSError) as exc:
         conn.send(("failed", str(exc)))
         return
-    conn.send(("ready", len(store)))
-    del data
+    for number, update_text in enumerate(updates, start=1):
+        replayed = apply_update(store, update_text)
+        if replayed.status != 200:
+            conn.send(("failed", f"cannot replay update {number}: {replayed.body.decode()}"))
+            return
+    conn.send(("ready", size))
+    del data, updates
     while True:
         try:
             request = conn.recv()
@@ -346,9 +415,15 @@ def _worker_main(conn: Any, data: bytes, media_type: str) -> None:
         if request is None:
             return
         try:
-            reply = execute(store, request)
+            if "update" in request:
+                reply = apply_update(store, request["update"])
+            else:
+                if media_type == STORE_MEDIA_TYPE:
+                    request = {**request, "store_backed": True}
+                reply = execute(store, request)
         except Exception as exc:  # a worker must answer, whatever happened
-            reply = Reply.text(500, f"query failed: {type(exc).__name__}: {exc}")
+            reply = Reply.text(500, f"request failed: {type(exc).__name__}: {exc}")
+            reply.tainted = "update" in request
         conn.send(reply)
 
 
@@ -359,11 +434,14 @@ def _worker_main(conn: Any, data: bytes, media_type: str) -> None:
 class _Worker:
     process: Any
     conn: Any
+    applied: int = 0  # how many of the pool's accepted updates this worker's graph holds
 
 
 class QueryPool:
     """Worker processes that each hold the graph. A query takes an idle worker; one still
-    running at the deadline is killed (which really stops the query) and replaced."""
+    running at the deadline is killed (which really stops the query) and replaced. Accepted
+    updates are kept in order in a log; a worker applies those it lacks before it runs
+    anything, and a replacement replays them all."""
 
     def __init__(self, data: bytes, media_type: str, workers: int = DEFAULT_WORKERS) -> None:
         self._data = data
@@ -374,6 +452,8 @@ class QueryPool:
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._updates: list[str] = []
+        self._update_lock = threading.Lock()  # one update at a time, so all apply one order
         self.quads = 0
 
     def start(self) -> None:
@@ -389,15 +469,16 @@ class QueryPool:
 
     def _spawn(self) -> _Worker:
         parent, child = self._context.Pipe()
+        updates = list(self._updates)
         process = self._context.Process(
             target=_worker_main,
-            args=(child, self._data, self._media_type),
+            args=(child, self._data, self._media_type, updates),
             name="kg-serve-worker",
             daemon=True,
         )
         process.start()
         child.close()
-        worker = _Worker(process, parent)
+        worker = _Worker(process, parent, applied=len(updates))
         with self._lock:
             self._all.add(worker)
         return worker
@@ -441,25 +522,77 @@ class QueryPool:
 
         threading.Thread(target=respawn, name="kg-serve-respawn", daemon=True).start()
 
+    def _ask(self, worker: _Worker, request: dict[str, Any], deadline: float) -> Reply | None:
+        """Send one request to a worker and wait for its reply until `deadline`; None if the
+        deadline passed. Raises EOFError or OSError if the worker died."""
+        worker.conn.send(request)
+        if worker.conn.poll(max(0.0, deadline - time.monotonic())):
+            return worker.conn.recv()
+        return None
+
+    def _checkout(self, timeout: float) -> _Worker | None:
+        try:
+            return self._idle.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def _run_on(
+        self, worker: _Worker, request: dict[str, Any], deadline: float, timeout: float
+    ) -> Reply:
+        """Bring the worker up to date with the accepted updates, then run `request` on it.
+        The worker goes back to the idle queue unless it was replaced."""
+        what = "update" if "update" in request else "query"
+        try:
+            while worker.applied < len(self._updates):
+                caught_up = self._ask(worker, {"update": self._updates[worker.applied]}, deadline)
+                if caught_up is None:
+                    self._replace(worker)
+                    return Reply.text(
+                        503, f"the {what} was stopped at the time limit of {timeout:g} s"
+                    )
+                if caught_up.status != 200:  # it succeeded before: this copy is not to be trusted
+                    self._replace(worker)
+                    return Reply.text(500, "a query worker could not apply an earlier update")
+                worker.applied += 1
+            reply = self._ask(worker, request, deadline)
+        except (EOFError, OSError):
+            self._replace(worker)
+            return Reply.text(500, "the worker stopped unexpectedly (out of memory?)")
+        if reply is None:
+            self._replace(worker)
+            return Reply.text(503, f"the {what} was stopped at the time limit of {timeout:g} s")
+        if reply.tainted:
+            self._replace(worker)  # its replacement replays the log, without this update
+        else:
+            if what == "update" and reply.status == 200:
+                self._updates.append(request["update"])
+                worker.applied = len(self._updates)
+            self._idle.put(worker)
+        return reply
+
     def run(self, request: dict[str, Any], timeout: float) -> Reply:
         """Run one query with a deadline `timeout` seconds from now (waiting for a free
         worker counts)."""
         deadline = time.monotonic() + timeout
-        try:
-            worker = self._idle.get(timeout=timeout)
-        except queue.Empty:
+        worker = self._checkout(timeout)
+        if worker is None:
             return Reply.text(503, f"every query worker stayed busy for {timeout:g} s; try again")
+        return self._run_on(worker, request, deadline, timeout)
+
+    def update(self, update_text: str, timeout: float) -> Reply:
+        """Apply one SPARQL Update with a deadline `timeout` seconds from now: on one worker
+        first, and once it has succeeded there, to the log every other worker catches up
+        with. An update stopped at the deadline is not applied anywhere."""
+        deadline = time.monotonic() + timeout
+        if not self._update_lock.acquire(timeout=timeout):
+            return Reply.text(503, f"other updates kept the graph busy for {timeout:g} s")
         try:
-            worker.conn.send(request)
-            if worker.conn.poll(max(0.0, deadline - time.monotonic())):
-                reply = worker.conn.recv()
-                self._idle.put(worker)
-                return reply
-        except (EOFError, OSError):
-            self._replace(worker)
-            return Reply.text(500, "the query worker stopped unexpectedly (out of memory?)")
-        self._replace(worker)
-        return Reply.text(503, f"the query was stopped at the time limit of {timeout:g} s")
+            worker = self._checkout(max(0.0, deadline - time.monotonic()))
+            if worker is None:
+                return Reply.text(503, f"every worker stayed busy for {timeout:g} s; try again")
+            return self._run_on(worker, {"update": update_text}, deadline, timeout)
+        finally:
+            self._update_lock.release()
 
     def pids(self) -> list[int]:
         """Process ids of the live workers."""
@@ -485,12 +618,39 @@ class Settings:
     max_body: int = DEFAULT_MAX_BODY
     page: bytes = b""
     log: Callable[[str], None] | None = None
+    update_token: str | None = field(default=None, repr=False)  # None: read-only
+
+    def redact(self, text: str) -> str:
+        """`text` without the update token (as sent, or percent-encoded in a URL)."""
+        token = self.update_token
+        if not token:
+            return text
+        for form in {token, urllib.parse.quote(token, safe=""), urllib.parse.quote_plus(token)}:
+            text = text.replace(form, "[token]")
+        return text
+
+
+MIN_TOKEN_LENGTH = 16
+
+
+def _good_token(token: str) -> bool:
+    """Long enough to resist guessing, and sendable as it is in an Authorization header."""
+    return (
+        len(token) >= MIN_TOKEN_LENGTH
+        and token.isascii()
+        and token.isprintable()
+        and " " not in token
+    )
 
 
 class SparqlServer(ThreadingHTTPServer):
     """One thread per request; the threads only parse HTTP and wait for a worker."""
 
     daemon_threads = True
+    # socketserver listens with a backlog of 5: with more clients connecting at once the kernel
+    # drops their handshakes and they see "connection reset by peer" (Linux caps this value
+    # at net.core.somaxconn)
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], pool: QueryPool, settings: Settings) -> None:
         self.pool = pool
@@ -501,6 +661,8 @@ class SparqlServer(ThreadingHTTPServer):
 
 
 _READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
+_UPDATE_MEDIA = "application/sparql-update"
+_FORM_MEDIA = "application/x-www-form-urlencoded"
 
 
 class SparqlHandler(BaseHTTPRequestHandler):
@@ -511,9 +673,9 @@ class SparqlHandler(BaseHTTPRequestHandler):
     timeout = 60  # a client that stalls mid-request frees its thread after this
 
     def log_message(self, format: str, *args: Any) -> None:
-        log = self.server.settings.log
-        if log is not None:
-            log(f"{self.address_string()} {format % args}")
+        settings = self.server.settings
+        if settings.log is not None:
+            settings.log(settings.redact(f"{self.address_string()} {format % args}"))
 
     def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)
@@ -538,6 +700,12 @@ class SparqlHandler(BaseHTTPRequestHandler):
             page = self.server.settings.page
             self._send(Reply(200, page, "text/html; charset=utf-8", headers))
             return
+        if url.path == "/update":
+            if self.server.settings.update_token is None:
+                self._error(403, _READ_ONLY)
+            else:
+                self._error(405, "send updates with POST", Allow="POST")
+            return
         if url.path not in ENDPOINT_PATHS:
             self._error(404, f"no such page: {url.path} (the endpoint is /sparql)")
             return
@@ -547,10 +715,11 @@ class SparqlHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         url = urllib.parse.urlsplit(self.path)
-        if url.path == "/update":
+        updates_allowed = self.server.settings.update_token is not None
+        if url.path == "/update" and not updates_allowed:
             self._error(403, _READ_ONLY)
             return
-        if url.path not in ENDPOINT_PATHS:
+        if url.path not in (*ENDPOINT_PATHS, "/update"):
             self._error(404, f"no such endpoint: {url.path} (use /sparql)")
             return
         body = self._read_body()
@@ -559,26 +728,71 @@ class SparqlHandler(BaseHTTPRequestHandler):
         params = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         media = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         try:
-            if media == "application/x-www-form-urlencoded":
+            if media == _FORM_MEDIA:
                 form = urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True)
                 for key, values in form.items():
                     params.setdefault(key, []).extend(values)
-                self._dispatch(params, None)
-            elif media == "application/sparql-query":
+                if "update" in params or url.path == "/update":
+                    self._update(params.get("update", []))
+                else:
+                    self._dispatch(params, None)
+            elif media == _UPDATE_MEDIA:
+                self._update([body.decode("utf-8")])
+            elif media == "application/sparql-query" and url.path != "/update":
                 self._dispatch(params, body.decode("utf-8"))
-            elif media == "application/sparql-update":
-                self._error(403, _READ_ONLY)
+            elif url.path == "/update":
+                self._error(
+                    415, f"POST an update ({_UPDATE_MEDIA}) or a form ({_FORM_MEDIA}, update=…)"
+                )
             else:
                 self._error(
                     415,
-                    "POST a form (application/x-www-form-urlencoded) or a query "
-                    "(application/sparql-query)",
+                    f"POST a form ({_FORM_MEDIA}) or a query (application/sparql-query)"
+                    + (f" or an update ({_UPDATE_MEDIA})" if updates_allowed else ""),
                 )
         except UnicodeDecodeError:
             self._error(400, "the request body is not UTF-8")
 
+    def _authorised(self) -> bool:
+        """Whether the request carries `Authorization: Bearer <the update token>`; if not, the
+        401 has been sent. The token is compared in constant time and never echoed."""
+        token = self.server.settings.update_token
+        scheme, _, given = (self.headers.get("Authorization") or "").strip().partition(" ")
+        if token and scheme.lower() == "bearer" and given.strip():
+            if hmac.compare_digest(given.strip().encode(), token.encode()):
+                return True
+            challenge = 'Bearer realm="kg", error="invalid_token"'
+            message = "the bearer token is not the update token"
+        else:
+            challenge = 'Bearer realm="kg"'
+            message = "updates need the header Authorization: Bearer <the server's update token>"
+        self._error(401, message, **{"WWW-Authenticate": challenge})
+        return False
+
+    def _update(self, texts: list[str]) -> None:
+        """A SPARQL Update (the body is already read): refused unless the server was started
+        with an update token and the request carries it."""
+        settings = self.server.settings
+        if settings.update_token is None:
+            self._error(403, _READ_ONLY)
+            return
+        if not self._authorised():
+            return
+        if len(texts) != 1 or not texts[0].strip():
+            self._error(400, "give one update: a POSTed update or a form with update=…")
+            return
+        refusal = screen_update(texts[0])
+        if refusal is not None:
+            self._error(*refusal)
+            return
+        self._send(self.server.pool.update(texts[0], settings.timeout))
+
     def _refuse_write(self) -> None:
-        self._error(405, "this endpoint is read-only", Allow="GET, HEAD, POST")
+        if self.server.settings.update_token is None:
+            self._error(405, "this endpoint is read-only", Allow="GET, HEAD, POST")
+        else:
+            message = "the Graph Store Protocol is not served: POST SPARQL Update to /update"
+            self._error(405, message, Allow="GET, HEAD, POST")
 
     do_PUT = do_DELETE = do_PATCH = _refuse_write
 
@@ -607,18 +821,21 @@ class SparqlHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _dispatch(self, params: dict[str, list[str]], direct_query: str | None) -> None:
+        settings = self.server.settings
         if "update" in params:
-            self._error(403, _READ_ONLY)
+            if settings.update_token is None:
+                self._error(403, _READ_ONLY)
+            else:
+                self._error(405, "send updates with POST", Allow="POST")
             return
         texts = [direct_query] if direct_query is not None else params.get("query", [])
         if len(texts) != 1 or not texts[0].strip():
             self._error(400, "give one query: ?query=…, a POSTed form or a POSTed query (see /)")
             return
-        refusal = screen(texts[0])
+        refusal = screen(texts[0], settings.update_token is not None)
         if refusal is not None:
             self._error(*refusal)
             return
-        settings = self.server.settings
         request = {
             "query": texts[0],
             "formats": params.get("format", []),
@@ -655,7 +872,9 @@ def canned_queries() -> list[tuple[str, str, str]]:
     return out
 
 
-def render_page(graph_name: str, quads: int, timeout: float, max_rows: int) -> bytes:
+def render_page(
+    graph_name: str, quads: int, timeout: float, max_rows: int, updates: bool = False
+) -> bytes:
     """The page at /: the canned queries with their comments and a form that runs any query.
     Everything is inline, so the page loads nothing from anywhere."""
     import html
@@ -672,6 +891,11 @@ def render_page(graph_name: str, quads: int, timeout: float, max_rows: int) -> b
         "triples": f"{quads:,}",
         "timeout": f"{timeout:g}",
         "max_rows": f"{max_rows:,}",
+        "access": (
+            "updates at <code>/update</code> with the server's bearer token"
+            if updates
+            else "read-only"
+        ),
         "items": items,
         "first": html.escape(queries[0][2]) if queries else "",
         "catalogue": catalogue.replace("</", "<\\/"),
@@ -683,10 +907,19 @@ def render_page(graph_name: str, quads: int, timeout: float, max_rows: int) -> b
 # --- running it -------------------------------------------------------------------------------
 
 
+STORE_MEDIA_TYPE = "application/x-kg-store"
+
+
 def _graph_data(path: Path) -> tuple[bytes, str]:
     """The graph file's bytes and media type, read once so that every worker (replacements
-    too) serves the same snapshot even if the file changes."""
+    too) serves the same snapshot even if the file changes; for a store folder, the path of
+    its current database, which every worker opens read-only."""
     from kg.sparql import _RDF_FORMATS
+
+    if path.is_dir():
+        from kg.store import database_path
+
+        return str(database_path(path)).encode("utf-8"), STORE_MEDIA_TYPE
 
     rdf_format = _RDF_FORMATS.get(path.suffix.lower())
     if rdf_format is None:
@@ -711,18 +944,27 @@ def start(
     max_body: int = DEFAULT_MAX_BODY,
     workers: int = DEFAULT_WORKERS,
     log: Callable[[str], None] | None = None,
+    update_token: str | None = None,
 ) -> SparqlServer:
     """A server bound and ready (its workers have loaded the graph) but not yet serving:
-    call `serve_until_stopped`."""
+    call `serve_until_stopped`. With an `update_token`, SPARQL Update requests carrying it as
+    a bearer token are applied (in memory: the graph file is never written)."""
     if timeout <= 0:
         raise KgError("--timeout must be positive")
     if max_rows < 1:
         raise KgError("--max-rows must be at least 1")
+    if update_token is not None and not _good_token(update_token):
+        raise KgError(
+            f"the update token must be at least {MIN_TOKEN_LENGTH} printable characters without "
+            "spaces (e.g. python -c 'import secrets; print(secrets.token_urlsafe())')"
+        )
     data, media_type = _graph_data(graph)
+    if media_type == STORE_MEDIA_TYPE and update_token is not None:
+        raise KgError("--allow-update needs a graph file: a store is served read-only")
     pool = QueryPool(data, media_type, workers)
     pool.start()
-    settings = Settings(graph.name, timeout, max_rows, max_body, log=log)
-    settings.page = render_page(graph.name, pool.quads, timeout, max_rows)
+    settings = Settings(graph.name, timeout, max_rows, max_body, log=log, update_token=update_token)
+    settings.page = render_page(graph.name, pool.quads, timeout, max_rows, update_token is not None)
     try:
         return SparqlServer((host, port), pool, settings)
     except OSError as exc:

@@ -95,11 +95,21 @@ def bind(query_text: str, params: dict[str, str]) -> str:
     its literal and cannot change the query's shape."""
     if not params:
         return query_text
+    from kg.sparql_text import bare
+
+    code = bare(query_text)
     for name in params:
         if not _VARIABLE.match(name):
             raise QueryError(f"{name!r} is not a SPARQL variable name")
-        if not re.search(rf"[?$]{name}\b", query_text):
+        if not re.search(rf"[?$]{name}\b", code):
             raise QueryError(f"the query has no variable ?{name} to bind")
+        if re.search(rf"\bAS\s+[?$]{name}\b", code, re.IGNORECASE):
+            # SPARQL joins the trailing VALUES before it evaluates `(… AS ?name)`, where
+            # ?name must still be unbound: the query would not parse
+            raise QueryError(
+                f"?{name} is computed by the query (… AS ?{name}) and cannot be bound"
+                + ("; use --min-confidence" if name == "confidence" else "")
+            )
     names = " ".join(f"?{name}" for name in params)
     terms = " ".join(str(_term(value)) for value in params.values())
     return f"{query_text.rstrip()}\nVALUES ({names}) {{ ({terms}) }}\n"
@@ -118,14 +128,11 @@ def run(
     if not isinstance(solutions, ox.QuerySolutions):
         raise QueryError("only SELECT queries can be printed as rows")
     variables = [v.value for v in solutions.variables]
-    rows = []
-    for solution in solutions:
-        row = {}
-        for name in variables:
-            value = solution[name]
-            if value is not None:
-                row[name] = value
-        rows.append(row)
+    # a solution iterates its values in the order of `variables`, faster than by name
+    rows = [
+        {name: value for name, value in zip(variables, solution, strict=False) if value is not None}
+        for solution in solutions
+    ]
     return variables, rows
 
 
@@ -183,10 +190,14 @@ def format_rows(variables: list[str], rows: list[dict], fmt: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def query(graph: str | Path | ox.Store | Graph, name: str, **params: str) -> list[dict[str, str]]:
+def query(
+    graph: str | Path | ox.Store | Graph, name: str, /, **params: str
+) -> list[dict[str, str]]:
     """Rows of a canned query (or .rq file) as plain dicts — for notebooks and scripts.
     `graph` is a graph file, a pyoxigraph Store, an rdflib Graph or the URL (http:// or
-    https://) of a SPARQL 1.1 endpoint, queried with credentials from KG_SPARQL_* if set."""
+    https://) of a SPARQL 1.1 endpoint, queried with credentials from KG_SPARQL_* if set.
+    `graph` and `name` are positional-only, so `name=` and `graph=` bind query variables
+    (?name is a variable of several canned queries)."""
     if isinstance(graph, str) and graph.startswith(("http://", "https://")):
         from kg.endpoint import Credentials, remote_select
 
