@@ -230,3 +230,49 @@ def test_store_counts_whole_graph_not_document_graphs(corpus: Path, tmp_path: Pa
     default = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
     assert result.triples == default == len(result.graph)
     assert len(list(store.named_graphs())) == result.documents
+
+
+def test_written_files_get_the_usual_permissions_not_private_ones(
+    corpus: Path, tmp_path: Path
+) -> None:
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        out = tmp_path / "g.ttl"
+        assert invoke("build", corpus, "-o", out, "--store", tmp_path / "s", "-q").exit_code == 0
+    finally:
+        os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "s" / STATE_FILE).stat().st_mode & 0o777 == 0o644
+
+
+def test_serve_answers_from_a_store_without_repeating_document_graphs(
+    corpus: Path, tmp_path: Path
+) -> None:
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    from kg.serve import start
+
+    store_dir = tmp_path / "store"
+    result = build_graph(corpus, store=store_dir)
+    server = start(store_dir, "127.0.0.1", 0, workers=1)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        text = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        url = f"http://127.0.0.1:{port}/sparql?" + urllib.parse.urlencode({"query": text})
+        request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = json.loads(response.read())
+        assert int(answer["results"]["bindings"][0]["n"]["value"]) == result.triples
+        with pytest.raises(KgError, match="read-only"):
+            start(store_dir, "127.0.0.1", 0, update_token="x" * 32)
+    finally:
+        server.shutdown()
+        server.server_close()
+        server.pool.close()
+        thread.join(5)

@@ -299,6 +299,13 @@ def _update(
         result.analysed += 1
 
 
+def default_file_mode() -> int:
+    """The mode a plain `open()` would give a new file (mkstemp's files are private, 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomically(path: str | Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename: readers see old or new, never half."""
     target = Path(path)
@@ -307,6 +314,7 @@ def write_atomically(path: str | Path, data: bytes) -> None:
         stale.unlink(missing_ok=True)  # left by a write that was killed
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
+        os.fchmod(fd, default_file_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -176,14 +176,20 @@ class DatabaseWriter:
         return self.folder / f"db-{max(numbers) + 1:06d}"
 
     # bulk loading, for a build from scratch -----------------------------------------------
+    # Oxigraph's bulk loader holds what it is given in memory while it sorts it (about 1 KB per
+    # quad), so documents are spooled to a file and loaded a few tens of megabytes at a time.
+    SPOOL_BYTES = 32 << 20
+
     def spool(self, ntriples: bytes, graph: str) -> None:
-        """Queue a document's triples for one bulk load (fast, and bounded in memory)."""
+        """Queue a document's triples for bulk loading (fast, and bounded in memory)."""
         if self._spool is None:
             fd, self._spool_path = tempfile.mkstemp(prefix=".spool-", suffix=".nq", dir=self.folder)
             self._spool = os.fdopen(fd, "wb")
         self._spool.write(ntriples)
         if self.named_graphs:
             self._spool.write(named_lines(ntriples, graph))
+        if self._spool.tell() >= self.SPOOL_BYTES:
+            self.load_spool()
 
     def load_spool(self) -> None:
         if self._spool is None or self._spool_path is None:
@@ -194,6 +200,7 @@ class DatabaseWriter:
         finally:
             Path(self._spool_path).unlink(missing_ok=True)
             self._spool = None
+            self._spool_path = None
 
     # updates, for an incremental build ------------------------------------------------------
     def remove_document(self, graph: str) -> None:
@@ -252,6 +259,9 @@ def dump_turtle(store: ox.Store, output: str | Path, prefixes: dict[str, str]) -
         stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
+        from kg.build import default_file_mode
+
+        os.fchmod(fd, default_file_mode())
         with os.fdopen(fd, "wb") as handle:
             store.dump(
                 handle, format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=prefixes
