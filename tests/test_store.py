@@ -32,6 +32,17 @@ def turtle_of(corpus: Path, out: Path, **options: object) -> bytes:
     return out.read_bytes()
 
 
+def clean_store_turtle(corpus: Path, folder: Path) -> bytes:
+    """The Turtle of a build from scratch into a new store (a store writes its triples in an
+    order of their own, unlike a build without one)."""
+    folder.mkdir()
+    return turtle_of(corpus, folder / "clean.ttl", store=folder / "store")
+
+
+def triples_in(data: bytes) -> set[ox.Triple]:
+    return set(ox.parse(data, format=ox.RdfFormat.TURTLE))
+
+
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     folder = tmp_path / "corpus"
@@ -76,7 +87,9 @@ def test_store_build_equals_file_build_and_answers_every_canned_query(
     result = invoke("build", corpus, "--store", store_dir, "-o", tmp_path / "g.ttl", "-q")
     assert result.exit_code == 0, result.output
     plain = turtle_of(corpus, tmp_path / "plain.ttl")
-    assert (tmp_path / "g.ttl").read_bytes() == plain
+    stored = (tmp_path / "g.ttl").read_bytes()
+    assert triples_in(stored) == triples_in(plain)
+    assert stored == clean_store_turtle(corpus, tmp_path / "again")
     from_file, from_store = open_graph(tmp_path / "g.ttl"), open_store(store_dir)
     for name in canned_names():
         assert query(from_store, name) == query(from_file, name), name
@@ -115,8 +128,9 @@ def test_incremental_build_analyses_only_what_changed_and_equals_a_clean_build(
     assert again.analysed == 2  # the edited and the added document
     assert again.removed == 1
     again.write_turtle(tmp_path / "incremental.ttl")
-    clean = turtle_of(corpus, tmp_path / "clean.ttl")
+    clean = clean_store_turtle(corpus, tmp_path / "clean")
     assert (tmp_path / "incremental.ttl").read_bytes() == clean
+    assert triples_in(clean) == triples_in(turtle_of(corpus, tmp_path / "plain.ttl"))
     assert b"VN-61" in clean  # Hải Dương, from the added document
     unchanged = build_graph(corpus, store=store_dir)
     assert unchanged.analysed == 0 and unchanged.triples == again.triples
@@ -133,7 +147,7 @@ def test_incremental_build_keeps_a_triple_another_document_still_states(
     (corpus / "twin.txt").unlink()
     again = build_graph(corpus, store=store_dir)
     again.write_turtle(tmp_path / "a.ttl")
-    assert (tmp_path / "a.ttl").read_bytes() == turtle_of(corpus, tmp_path / "b.ttl")
+    assert (tmp_path / "a.ttl").read_bytes() == clean_store_turtle(corpus, tmp_path / "b")
 
 
 def test_changed_configuration_rebuilds_the_whole_store(corpus: Path, tmp_path: Path) -> None:
@@ -276,3 +290,27 @@ def test_serve_answers_from_a_store_without_repeating_document_graphs(
         server.server_close()
         server.pool.close()
         thread.join(5)
+
+
+@pytest.mark.parametrize(
+    "text", ["plain", 'a "quote"', "back\\slash", "two\nlines\r\n", "tab\tand ✓ Việt"]
+)
+def test_per_document_ntriples_escape_every_literal_as_rdflib_would(text: str) -> None:
+    from rdflib import Graph, Literal, URIRef
+    from rdflib.namespace import XSD
+
+    from kg.rdf import TripleSet, nt_literal
+
+    subject, predicate = URIRef("https://example.org/s"), URIRef("https://example.org/p")
+    triples = TripleSet()
+    expected = Graph()
+    for made, literal in [
+        (nt_literal(text), Literal(text)),
+        (nt_literal(text, lang="vi"), Literal(text, lang="vi")),
+        (nt_literal(text, datatype=XSD.string), Literal(text, datatype=XSD.string)),
+    ]:
+        triples.add((subject, predicate, made))
+        expected.add((subject, predicate, literal))
+    parsed = Graph().parse(data=triples.ntriples(), format="nt")
+    assert set(parsed) == set(expected)
+    assert len(list(ox.parse(triples.ntriples(), format=ox.RdfFormat.N_TRIPLES))) == 3

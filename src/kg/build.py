@@ -156,7 +156,7 @@ def build_graph(
     config = StageConfig(data_dir=str(data_dir) if data_dir else None, base=base)
     if store is None:
         tmpdir = tempfile.TemporaryDirectory(prefix="kg-build-", ignore_cleanup_errors=True)
-        writer = DatabaseWriter(Path(tmpdir.name), named_graphs=False, base_on=None)
+        writer = DatabaseWriter(Path(tmpdir.name), named_graphs=False, base_on=None, in_memory=True)
         result = BuildResult(report, writer.store, base, _tmpdir=tmpdir)
         _fill_fresh(result, writer, report.sources, config, jobs, executor, scheduler, progress)
         result.store = writer.finish()

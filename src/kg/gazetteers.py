@@ -5,6 +5,7 @@ for structurally named bodies ("Sở Y tế …", "Ủy ban nhân dân tỉnh �
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -41,6 +42,7 @@ class OrgPattern:
     complement: str
 
 
+@functools.lru_cache(maxsize=65536)
 def slug(text: str) -> str:
     """ASCII identifier for IRIs: "Bộ Y tế" → "bo-y-te"."""
     text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))

@@ -104,4 +104,25 @@ PREFIXES: dict[str, Namespace | str] = {
     "schema": SCHEMA,
 }
 
-__all__ = ["KGO", "KGO_IRI", "DEFAULT_BASE", "SCHEMA", "PREFIXES"]
+
+class Terms:
+    """A vocabulary's terms as plain attributes. A DefinedNamespace looks a term up on every
+    access (about 1 µs), which the RDF stage, making millions of triples, cannot afford; an
+    unknown term still fails, with AttributeError."""
+
+    def __init__(self, namespace: type[DefinedNamespace]) -> None:
+        names = {
+            name
+            for cls in namespace.__mro__
+            for name in getattr(cls, "__annotations__", {})
+            if not name.startswith("_")
+        }
+        for name in names:
+            setattr(self, name, namespace[name])
+        self._namespace = namespace
+
+    def __getitem__(self, name: str) -> URIRef:
+        return self._namespace[name]
+
+
+__all__ = ["Terms", "KGO", "KGO_IRI", "DEFAULT_BASE", "SCHEMA", "PREFIXES"]

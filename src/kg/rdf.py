@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
+from rdflib import namespace as _rdflib_namespaces
 
 from kg.gazetteers import Gazetteers, slug
-from kg.namespaces import DEFAULT_BASE, KGO, PREFIXES
+from kg.namespaces import DEFAULT_BASE, PREFIXES, Terms
+from kg.namespaces import KGO as _KGO
+
+KGO = Terms(_KGO)
+DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD = (
+    Terms(getattr(_rdflib_namespaces, name))
+    for name in ("DCTERMS", "ORG", "PROV", "RDF", "RDFS", "SKOS", "XSD")
+)
 
 if TYPE_CHECKING:  # spaCy is imported only when a document is analysed
     from kg.annotations import DocAnalysis
@@ -52,26 +59,46 @@ MEDIA_TYPES = {
 }
 
 
-def _confidence(value: float) -> Literal:
+def _confidence(value: float, lit: Callable[..., Literal | NTerm] = Literal) -> Literal | NTerm:
     lexical = str(Decimal(str(round(value, 2))))
     # the canonical form has a dot ("1.0"), as Turtle's own decimals do
-    return Literal(lexical if "." in lexical else lexical + ".0", datatype=XSD.decimal)
+    return lit(lexical if "." in lexical else lexical + ".0", datatype=XSD.decimal)
 
 
 _NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 
 
+def _escaped(text: str) -> str:
+    # four scans in C are far cheaper than translate() on the many strings that need nothing
+    if "\\" in text or '"' in text or "\n" in text or "\r" in text:
+        return text.translate(_NT_ESCAPES)
+    return text
+
+
+class NTerm(str):
+    """A term already written in N-Triples: literals made for a TripleSet skip rdflib's
+    Literal, whose construction (parsing and checking the value) dominated the RDF stage."""
+
+    __slots__ = ()
+
+
+def nt_literal(value: object, lang: str | None = None, datatype: str | None = None) -> NTerm:
+    """The N-Triples form of a literal, with the signature of rdflib's Literal."""
+    text = '"' + _escaped(str(value)) + '"'
+    if lang:
+        return NTerm(f"{text}@{lang}")
+    return NTerm(f"{text}^^<{datatype}>" if datatype else text)
+
+
 def _nt_term(term: URIRef | Literal) -> str:
+    if type(term) is NTerm:
+        return term
     if isinstance(term, Literal):
-        text = '"' + str(term).translate(_NT_ESCAPES) + '"'
+        text = '"' + _escaped(str(term)) + '"'
         if term.language:
             return f"{text}@{term.language}"
         return f"{text}^^<{term.datatype}>" if term.datatype else text
     return f"<{term}>"
-
-
-def _nt_row(triple: tuple[URIRef, URIRef, URIRef | Literal]) -> str:
-    return f"{_nt_term(triple[0])} {_nt_term(triple[1])} {_nt_term(triple[2])} .\n"
 
 
 class TripleSet:
@@ -91,7 +118,19 @@ class TripleSet:
         return iter(self._triples)
 
     def ntriples(self) -> bytes:
-        return "".join(_nt_row(triple) for triple in self._triples).encode("utf-8")
+        written: dict[URIRef | Literal, str] = {}  # the same IRIs recur on every other line
+
+        def term(node: URIRef | Literal) -> str:
+            if type(node) is NTerm:
+                return node
+            text = written.get(node)
+            if text is None:
+                text = written[node] = _nt_term(node)
+            return text
+
+        return "".join(f"{term(s)} {term(p)} {term(o)} .\n" for s, p, o in self._triples).encode(
+            "utf-8"
+        )
 
 
 class GraphBuilder:
@@ -107,6 +146,11 @@ class GraphBuilder:
         self.g = gazetteers
         self.base = base if base.endswith(("/", "#")) else base + "/"
         self.graph = Graph() if graph is None else graph
+        self.lit: Callable[..., Literal | NTerm] = (
+            nt_literal if isinstance(self.graph, TripleSet) else Literal
+        )
+        self._evidence: dict[tuple[int, int], URIRef] = {}
+        self._entities: dict[str, URIRef] = {}
         if isinstance(self.graph, Graph):
             for prefix, namespace in PREFIXES.items():
                 self.graph.bind(prefix, namespace)
@@ -134,18 +178,18 @@ class GraphBuilder:
         add = self.graph.add
         add((node, RDF.type, KGO.Organization))
         if ref is not None:
-            add((node, RDFS.label, Literal(ref.name, lang="vi")))
+            add((node, RDFS.label, self.lit(ref.name, lang="vi")))
             if ref.name_en:
-                add((node, RDFS.label, Literal(ref.name_en, lang="en")))
-            add((node, KGO.orgKind, Literal(ref.kind)))
+                add((node, RDFS.label, self.lit(ref.name_en, lang="en")))
+            add((node, KGO.orgKind, self.lit(ref.kind)))
             for code in ref.codes:
-                add((node, KGO.abbreviation, Literal(code)))
+                add((node, KGO.abbreviation, self.lit(code)))
             if ref.parent and ref.parent in self.g.ref.organizations:
                 add((node, ORG.subOrganizationOf, self._org(f"org:{ref.parent}")))
         elif analysis is not None and key in analysis.entities:
             entity = analysis.entities[key]
-            add((node, RDFS.label, Literal(entity.label, lang="vi")))
-            add((node, KGO.orgKind, Literal(str(entity.attrs.get("org_kind") or "other"))))
+            add((node, RDFS.label, self.lit(entity.label, lang="vi")))
+            add((node, KGO.orgKind, self.lit(str(entity.attrs.get("org_kind") or "other"))))
             province = entity.attrs.get("province")
             if province:
                 add((node, KGO.province, self._province(str(province))))
@@ -157,21 +201,21 @@ class GraphBuilder:
         node = self.iri("province", code)
         add = self.graph.add
         add((node, RDF.type, KGO.Province))
-        add((node, RDFS.label, Literal(province.name, lang="vi")))
+        add((node, RDFS.label, self.lit(province.name, lang="vi")))
         if province.name_en:
-            add((node, RDFS.label, Literal(province.name_en, lang="en")))
-        add((node, KGO.isoCode, Literal(code)))
+            add((node, RDFS.label, self.lit(province.name_en, lang="en")))
+        add((node, KGO.isoCode, self.lit(code)))
         add(
             (
                 node,
                 KGO.provinceKind,
-                Literal(
+                self.lit(
                     "thành phố trực thuộc trung ương" if province.kind == "thành phố" else "tỉnh"
                 ),
             )
         )
         if province.region:
-            add((node, KGO.region, Literal(province.region)))
+            add((node, KGO.region, self.lit(province.region)))
         return node
 
     def _post(self, key: str, analysis: DocAnalysis) -> URIRef:
@@ -179,13 +223,13 @@ class GraphBuilder:
         node = self.entity_iri(key)
         add = self.graph.add
         add((node, RDF.type, KGO.Post))
-        add((node, RDFS.label, Literal(entity.label, lang="vi")))
+        add((node, RDFS.label, self.lit(entity.label, lang="vi")))
         if entity.attrs.get("label_en"):
-            add((node, RDFS.label, Literal(str(entity.attrs["label_en"]), lang="en")))
+            add((node, RDFS.label, self.lit(str(entity.attrs["label_en"]), lang="en")))
         role = str(entity.attrs.get("role") or entity.label)
         role_node = self.iri("role", slug(role))
         add((role_node, RDF.type, KGO.Role))
-        add((role_node, RDFS.label, Literal(role, lang="vi")))
+        add((role_node, RDFS.label, self.lit(role, lang="vi")))
         add((node, ORG.role, role_node))
         org_key = entity.attrs.get("organization")
         if org_key:
@@ -199,24 +243,30 @@ class GraphBuilder:
         node = self.entity_iri(key)
         add((node, RDF.type, SKOS.Concept))
         if principle is None:
-            add((node, SKOS.prefLabel, Literal(analysis.entities[key].label, lang="vi")))
+            add((node, SKOS.prefLabel, self.lit(analysis.entities[key].label, lang="vi")))
             add((node, SKOS.inScheme, KGO.candidatePrinciples))
             return node
-        add((node, SKOS.prefLabel, Literal(principle.label_vi, lang="vi")))
+        add((node, SKOS.prefLabel, self.lit(principle.label_vi, lang="vi")))
         if principle.label_en:
-            add((node, SKOS.prefLabel, Literal(principle.label_en, lang="en")))
+            add((node, SKOS.prefLabel, self.lit(principle.label_en, lang="en")))
         for variant in principle.variants:
-            add((node, SKOS.altLabel, Literal(variant, lang="vi")))
+            add((node, SKOS.altLabel, self.lit(variant, lang="vi")))
         if principle.definition_vi:
-            add((node, SKOS.definition, Literal(principle.definition_vi, lang="vi")))
+            add((node, SKOS.definition, self.lit(principle.definition_vi, lang="vi")))
         if principle.definition_en:
-            add((node, SKOS.definition, Literal(principle.definition_en, lang="en")))
+            add((node, SKOS.definition, self.lit(principle.definition_en, lang="en")))
         add((node, SKOS.inScheme, KGO.principles))
         for part in principle.parts:
             add((node, SKOS.narrower, self._principle(f"principle:{part}", analysis)))
         return node
 
     def entity(self, key: str, analysis: DocAnalysis) -> URIRef:
+        node = self._entities.get(key)
+        if node is None:  # an entity's own triples once per document, however often named
+            node = self._entities[key] = self._entity(key, analysis)
+        return node
+
+    def _entity(self, key: str, analysis: DocAnalysis) -> URIRef:
         kind = key.partition(":")[0]
         if kind == "province":
             return self._province(key)
@@ -231,11 +281,11 @@ class GraphBuilder:
         add = self.graph.add
         if kind == "person":
             add((node, RDF.type, KGO.Person))
-            add((node, RDFS.label, Literal(entity.label, lang="vi")))
+            add((node, RDFS.label, self.lit(entity.label, lang="vi")))
         elif kind == "document":
             add((node, RDF.type, KGO.OfficialDocument))
-            add((node, KGO.documentNumber, Literal(entity.label)))
-            add((node, RDFS.label, Literal(entity.label, lang="vi")))
+            add((node, KGO.documentNumber, self.lit(entity.label)))
+            add((node, RDFS.label, self.lit(entity.label, lang="vi")))
         else:  # pragma: no cover - every kind the components register is handled above
             raise ValueError(f"unknown entity kind in key {key!r}")
         return node
@@ -249,23 +299,30 @@ class GraphBuilder:
         node = self.source_iri(src.path)
         add = self.graph.add
         add((node, RDF.type, KGO.SourceDocument))
-        add((node, KGO.path, Literal(src.path)))
-        add((node, KGO.sha256, Literal(src.sha256)))
+        add((node, KGO.path, self.lit(src.path)))
+        add((node, KGO.sha256, self.lit(src.sha256)))
         meta = src.meta
         if meta.title:
-            add((node, DCTERMS.title, Literal(meta.title, lang="vi")))
+            add((node, DCTERMS.title, self.lit(meta.title, lang="vi")))
         if meta.date:
-            add((node, DCTERMS.date, Literal(meta.date.isoformat(), datatype=XSD.date)))
+            add((node, DCTERMS.date, self.lit(meta.date.isoformat(), datatype=XSD.date)))
         if meta.publisher:
-            add((node, DCTERMS.publisher, Literal(meta.publisher)))
+            add((node, DCTERMS.publisher, self.lit(meta.publisher)))
         if meta.language:
-            add((node, DCTERMS.language, Literal(meta.language)))
-        add((node, DCTERMS.format, Literal(MEDIA_TYPES[src.kind])))
+            add((node, DCTERMS.language, self.lit(meta.language)))
+        add((node, DCTERMS.format, self.lit(MEDIA_TYPES[src.kind])))
         if src.kind != "text":
-            add((node, KGO.extractedText, Literal(src.text)))
+            add((node, KGO.extractedText, self.lit(src.text)))
         return node
 
     def evidence(self, analysis: DocAnalysis, source: URIRef, span: tuple[int, int]) -> URIRef:
+        known = self._evidence.get(span)
+        if known is not None:
+            return known  # many facts share a sentence
+        node = self._evidence[span] = self._new_evidence(analysis, source, span)
+        return node
+
+    def _new_evidence(self, analysis: DocAnalysis, source: URIRef, span: tuple[int, int]) -> URIRef:
         start, end = analysis.clean.to_original(*span)
         original = analysis.source.text
         while start < end and original[start].isspace():
@@ -276,12 +333,12 @@ class GraphBuilder:
         add = self.graph.add
         add((node, RDF.type, KGO.Evidence))
         add((node, KGO.source, source))
-        add((node, KGO.start, Literal(start, datatype=XSD.integer)))
-        add((node, KGO.end, Literal(end, datatype=XSD.integer)))
-        add((node, KGO.quote, Literal(original[start:end])))
+        add((node, KGO.start, self.lit(start, datatype=XSD.integer)))
+        add((node, KGO.end, self.lit(end, datatype=XSD.integer)))
+        add((node, KGO.quote, self.lit(original[start:end])))
         page = analysis.source.page_of(start)
         if page is not None:
-            add((node, KGO.page, Literal(page, datatype=XSD.integer)))
+            add((node, KGO.page, self.lit(page, datatype=XSD.integer)))
         return node
 
     def statement(self, kind_class: URIRef, source: URIRef, path: str, identity: str) -> URIRef:
@@ -293,6 +350,8 @@ class GraphBuilder:
 
     # documents ------------------------------------------------------------------------------
     def add(self, analysis: DocAnalysis) -> None:
+        self._evidence = {}  # spans and entities' attributes are per document
+        self._entities = {}
         source = self.source(analysis)
         path = analysis.source.path
         add = self.graph.add
@@ -308,9 +367,10 @@ class GraphBuilder:
             target = self.entity(key, analysis)
             node = self.statement(KGO.Mention, source, path, key)
             add((node, KGO.mentions, target))
-            add((node, KGO.surfaceForm, Literal(mentions[0].surface)))
-            add((node, KGO.rule, Literal(sorted({m.rule for m in mentions})[0])))
-            add((node, KGO.confidence, _confidence(max(m.confidence for m in mentions) * scale)))
+            add((node, KGO.surfaceForm, self.lit(mentions[0].surface)))
+            add((node, KGO.rule, self.lit(sorted({m.rule for m in mentions})[0])))
+            confidence = max(m.confidence for m in mentions) * scale
+            add((node, KGO.confidence, _confidence(confidence, self.lit)))
             for m in mentions:
                 add(
                     (
@@ -338,9 +398,9 @@ class GraphBuilder:
         else:
             identity = "|".join(f"{k}={v}" for k, v in sorted(args.items()))
         node = self.statement(STATEMENT_CLASS[kind], source, path, identity)
-        add((node, KGO.rule, Literal(sorted({f.rule for f in group})[0])))
+        add((node, KGO.rule, self.lit(sorted({f.rule for f in group})[0])))
         scale = analysis.source.confidence or 1.0  # OCR's doubt carries into every fact
-        add((node, KGO.confidence, _confidence(max(f.confidence for f in group) * scale)))
+        add((node, KGO.confidence, _confidence(max(f.confidence for f in group) * scale, self.lit)))
         for fact in group:
             add((node, PROV.wasDerivedFrom, self.evidence(analysis, source, fact.span)))
             for span in fact.also:
@@ -358,21 +418,21 @@ class GraphBuilder:
         elif kind in ("chairs", "attends"):
             meeting = self.iri("meeting", quote(path, safe="/"), args["date"])
             add((meeting, RDF.type, KGO.Meeting))
-            add((meeting, KGO.date, Literal(args["date"], datatype=XSD.date)))
+            add((meeting, KGO.date, self.lit(args["date"], datatype=XSD.date)))
             add((meeting, KGO.source, source))
             add((node, KGO.meeting, meeting))
             add((node, KGO.chair if kind == "chairs" else KGO.attendee, ent(args["person"])))
         elif kind == "assigned":
             add((node, KGO.agency, ent(args["agency"])))
-            add((node, KGO.task, Literal(args["task"])))
+            add((node, KGO.task, self.lit(args["task"])))
         elif kind == "citation":
             add((node, KGO.document, ent(args["document"])))
             if "type" in args:
-                add((node, KGO.documentType, Literal(args["type"], lang="vi")))
+                add((node, KGO.documentType, self.lit(args["type"], lang="vi")))
             if "issuer" in args:
                 add((node, KGO.issuer, ent(args["issuer"])))
             if "date" in args:
-                add((node, KGO.issued, Literal(args["date"], datatype=XSD.date)))
+                add((node, KGO.issued, self.lit(args["date"], datatype=XSD.date)))
             if "signer" in args:
                 add((node, KGO.signer, ent(args["signer"])))
         elif kind == "status":
@@ -382,9 +442,9 @@ class GraphBuilder:
             vi, en = STATUS_LABELS[args["status"]]
             add((status, RDF.type, KGO.EpidemicStatus))
             add((status, RDF.type, SKOS.Concept))
-            add((status, KGO.statusCode, Literal(args["status"])))
-            add((status, SKOS.prefLabel, Literal(vi, lang="vi")))
-            add((status, SKOS.prefLabel, Literal(en, lang="en")))
+            add((status, KGO.statusCode, self.lit(args["status"])))
+            add((status, SKOS.prefLabel, self.lit(vi, lang="vi")))
+            add((status, SKOS.prefLabel, self.lit(en, lang="en")))
             add((status, SKOS.inScheme, KGO.epidemicStatuses))
 
 

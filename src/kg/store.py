@@ -161,13 +161,23 @@ class DatabaseWriter:
     """A new database beside the current one, filled by a build and then made current
     (`commit`) or thrown away (`discard`)."""
 
-    def __init__(self, folder: Path, *, named_graphs: bool, base_on: Path | None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        named_graphs: bool,
+        base_on: Path | None,
+        in_memory: bool = False,
+    ) -> None:
         self.folder = folder
         self.named_graphs = named_graphs
         self.path = self._new_path()
         if base_on is not None:
             ox.Store.read_only(str(base_on)).backup(str(self.path))
-        self.store = ox.Store(str(self.path))
+        # In memory, loading is 2x and dumping 7x faster than on disk, but the order of a dump
+        # follows the order of loading instead of the triples alone: fine for a build from
+        # scratch, which loads documents in a fixed order, not for a store updated in place.
+        self.store = ox.Store() if in_memory else ox.Store(str(self.path))
         self._spool: IO[bytes] | None = None
         self._spool_path: str | None = None
 
