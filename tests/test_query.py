@@ -215,15 +215,23 @@ def test_param_inside_the_pattern_is_bound_as_a_literal_not_pasted() -> None:
 
 def test_projected_param_is_bound_as_the_exact_literal() -> None:
     store = ox.Store()
-    store.add(ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.Literal("o")))
-    variables, rows = run(store, "SELECT ?v WHERE { }", {"v": INJECTION})
+    for value in ("o", INJECTION):
+        store.add(ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.Literal(value)))
+    variables, rows = run(store, "SELECT ?v WHERE { ?s <urn:p> ?v }", {"v": INJECTION})
     assert rows == [{"v": ox.Literal(INJECTION)}]
-    assert len(store) == 1  # nothing was dropped
+    assert len(store) == 2  # nothing was dropped
+    # a variable the query does not return is bound (with a VALUES clause) as exactly one term
+    _, rows = run(store, "SELECT ?s WHERE { ?s <urn:p> ?v }", {"v": INJECTION})
+    assert rows == [{"s": ox.NamedNode("urn:s")}]
 
 
 def test_param_that_looks_like_an_iri_is_an_iri() -> None:
-    _, rows = run(ox.Store(), "SELECT ?v WHERE { }", {"v": "https://w3id.org/kgvn/id/x"})
-    assert rows == [{"v": ox.NamedNode("https://w3id.org/kgvn/id/x")}]
+    store = ox.Store()
+    iri = ox.NamedNode("https://w3id.org/kgvn/id/x")
+    store.add(ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), iri))
+    store.add(ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.Literal(iri.value)))
+    _, rows = run(store, "SELECT ?v WHERE { ?s <urn:p> ?v }", {"v": iri.value})
+    assert rows == [{"v": iri}]
 
 
 def test_param_filters_a_canned_query(store: ox.Store) -> None:

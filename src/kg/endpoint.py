@@ -173,16 +173,16 @@ def remote_select(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> tuple[list[str], list[dict]]:
     """Variables and rows of a SELECT query run on a SPARQL 1.1 endpoint. Parameters are bound
-    with the same trailing VALUES clause as locally, so both paths run the same query text."""
+    as locally (`kg.sparql.prepare`), so both paths run the same query text."""
     from SPARQLWrapper import JSON, POST, SPARQLWrapper
     from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-    from kg.sparql import bind
+    from kg.sparql import keep_matching, prepare
     from kg.sparql_text import is_update, without_comments
 
     credentials = credentials or Credentials()
     url, credentials = split_userinfo(url, credentials)
-    text = bind(query_text, params or {})
+    text, filters = prepare(query_text, params or {})
     if is_update(text):
         raise QueryError("kg query runs queries, not updates")
     client = SPARQLWrapper(url, agent="kg (SPARQLWrapper)")
@@ -225,7 +225,8 @@ def remote_select(
                 f"{_answer(body)}"
             )
         ) from None
-    return rows_from_json(payload)
+    variables, rows = rows_from_json(payload)
+    return variables, keep_matching(rows, filters)
 
 
 _WRAPPER_STATUS = {

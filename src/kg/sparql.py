@@ -115,12 +115,64 @@ def bind(query_text: str, params: dict[str, str]) -> str:
     return f"{query_text.rstrip()}\nVALUES ({names}) {{ ({terms}) }}\n"
 
 
+def projected_variables(query_text: str) -> set[str] | None:
+    """The variables a SELECT query returns, read off its text (None for `SELECT *` or a query
+    that is not a SELECT): those at the top level of the SELECT clause and `(… AS ?x)` ones."""
+    from kg.sparql_text import bare
+
+    code = bare(query_text)
+    match = re.search(r"\bSELECT\b(.*?)(?:\bWHERE\b|\{|\bFROM\b)", code, re.I | re.S)
+    if match is None or re.match(r"\s*(?:DISTINCT|REDUCED)?\s*\*", match.group(1), re.I):
+        return None
+    clause, names, depth = match.group(1), set(), 0
+    for token in re.finditer(r"\(|\)|\bAS\s+[?$](\w+)|[?$](\w+)", clause, re.I):
+        if token.group() == "(":
+            depth += 1
+        elif token.group() == ")":
+            depth -= 1
+        elif token.group(1):
+            names.add(token.group(1))
+        elif depth == 0:
+            names.add(token.group(2))
+    return names
+
+
+def prepare(query_text: str, params: dict[str, str]) -> tuple[str, dict[str, ox.Literal]]:
+    """The query text to run and the filters to apply to its rows. A parameter naming a
+    variable the query returns filters the rows (a row whose OPTIONAL left the variable
+    unbound is dropped, where a VALUES clause would join with it and show the value); any
+    other parameter is bound with a trailing VALUES clause (see `bind`)."""
+    from kg.sparql_text import bare
+
+    projected = projected_variables(query_text)
+    code = bare(query_text)
+    filters, bound = {}, {}
+    for name, value in params.items():
+        computed = re.search(rf"\bAS\s+[?$]{re.escape(name)}\b", code, re.I)
+        returned = projected is None or name in projected
+        if _VARIABLE.match(name) and returned and not computed:
+            if not re.search(rf"[?$]{name}\b", code):
+                raise QueryError(f"the query has no variable ?{name} to bind")
+            filters[name] = _term(value)
+        else:
+            bound[name] = value
+    return bind(query_text, bound), filters
+
+
+def keep_matching(rows: list[dict], filters: dict[str, ox.Literal]) -> list[dict]:
+    """The rows whose values equal the filters' terms (as SPARQL's sameTerm)."""
+    if not filters:
+        return rows
+    return [row for row in rows if all(row.get(k) == term for k, term in filters.items())]
+
+
 def run(
     store: ox.Store, query_text: str, params: dict[str, str] | None = None
 ) -> tuple[list[str], list[dict[str, ox.NamedNode | ox.Literal | ox.BlankNode]]]:
     """Variables and rows of a SELECT query; `params` bind variables to RDF terms."""
+    text, filters = prepare(query_text, params or {})
     try:
-        solutions = store.query(bind(query_text, params or {}))
+        solutions = store.query(text)
     except SyntaxError as exc:
         raise QueryError(f"query does not parse: {exc}") from exc
     except (RuntimeError, ValueError) as exc:  # e.g. a --param naming no projected variable
@@ -133,7 +185,7 @@ def run(
         {name: value for name, value in zip(variables, solution, strict=False) if value is not None}
         for solution in solutions
     ]
-    return variables, rows
+    return variables, keep_matching(rows, filters)
 
 
 def filter_confidence(rows: list[dict], minimum: float | None) -> list[dict]:
