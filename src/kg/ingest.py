@@ -4,6 +4,7 @@ are not body (photo credits, bylines, repeated captions). Bad files are reported
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import re
 from collections.abc import Iterator
@@ -36,10 +37,16 @@ class Source:
     text: str
     sha256: str
     meta: ManifestEntry
-    blank: tuple[tuple[int, int], ...] = field(default=())
     kind: str = "text"  # text, html, pdf, docx or image: for all but text, `text` was extracted
     pages: tuple[tuple[int, int, int], ...] = ()  # (start, end, page) in `text`, for PDFs
     confidence: float | None = None  # OCR's confidence in the text, for scans
+
+    @functools.cached_property
+    def blank(self) -> tuple[tuple[int, int], ...]:
+        """Spans of the text that are not the body (photo credits, bylines, repeated lines),
+        found when the document is analysed rather than when the corpus is listed, so that a
+        rebuild that skips unchanged documents does not pay for them."""
+        return tuple(non_body_spans(self.text))
 
     def page_of(self, offset: int) -> int | None:
         return next((page for start, end, page in self.pages if start <= offset <= end), None)
@@ -251,7 +258,6 @@ def read_corpus(folder: str | Path, max_bytes: int = MAX_BYTES) -> IngestReport:
                 text=text,
                 sha256=hashlib.sha256(raw).hexdigest(),
                 meta=meta,
-                blank=tuple(non_body_spans(text)),
                 kind=kind,
                 pages=extracted.pages if extracted else (),
                 confidence=extracted.confidence if extracted else None,
