@@ -267,6 +267,16 @@ def test_statuses_and_schemes(ontology: Graph) -> None:
         assert (scheme, RDF.type, SKOS.ConceptScheme) in ontology
 
 
+def test_graph_labels_statuses_as_the_ontology_does(ontology: Graph) -> None:
+    """Regression: the graph wrote "Diễn biến phức tạp" where the ontology says "điểm nóng",
+    so a graph loaded with its ontology had two Vietnamese prefLabels for one concept."""
+    from kg.rdf import STATUS, STATUS_LABELS
+
+    for code, node in STATUS.items():
+        labels = {label.language: str(label) for label in ontology.objects(node, SKOS.prefLabel)}
+        assert (labels["vi"], labels["en"]) == STATUS_LABELS[code]
+
+
 def test_ontology_individuals_conform_to_shapes(ontology: Graph, shapes: Graph) -> None:
     conforms, _, text = validate(ontology, shacl_graph=shapes, inference="none")
     assert conforms, text

@@ -32,11 +32,11 @@ STATUS = {
     "on_track": KGO.on_track,
     "improving": KGO.improving,
 }
-STATUS_LABELS = {
-    "hotspot": ("Diễn biến phức tạp", "Hotspot"),
-    "controlled": ("Đã kiểm soát", "Under control"),
-    "on_track": ("Theo lộ trình kiểm soát", "On track"),
-    "improving": ("Chuyển biến tích cực", "Improving"),
+STATUS_LABELS = {  # as ontology/kg.ttl labels the concepts (one prefLabel per language)
+    "hotspot": ("điểm nóng", "hotspot"),
+    "controlled": ("đã kiểm soát", "controlled"),
+    "on_track": ("đúng lộ trình", "on track"),
+    "improving": ("chuyển biến tích cực", "improving"),
 }
 STATEMENT_CLASS = {
     "holds_post": KGO.PostHolding,
