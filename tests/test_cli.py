@@ -323,3 +323,16 @@ def test_validate_not_turtle_exits_2(tmp_path: Path) -> None:
 def test_validate_missing_file_exits_2(tmp_path: Path) -> None:
     result = invoke("validate", tmp_path / "missing.ttl")
     assert result.exit_code == 2
+
+
+def test_build_max_size_skips_larger_documents_by_name(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "short.txt").write_text("Phó Thủ tướng Vũ Đức Đam thăm Bắc Giang.\n", "utf-8")
+    (corpus / "long.txt").write_text("Bộ Y tế. " * 400, encoding="utf-8")
+    out = tmp_path / "g.ttl"
+    result = invoke("build", corpus, "-o", out, "--max-size", "0.001", "--no-validate")
+    assert result.exit_code == 0
+    assert "long.txt" in stderr_of(result) and "limit" in stderr_of(result)
+    graph = out.read_text(encoding="utf-8")
+    assert "short.txt" in graph and "long.txt" not in graph

@@ -80,6 +80,14 @@ def main() -> None:
 )
 @click.option("--scheduler", help="Address of the Dask scheduler for --executor dask.")
 @click.option(
+    "--max-size",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    metavar="MB",
+    help="Skip (and report) documents larger than this many megabytes.",
+)
+@click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
     default=None,
@@ -96,6 +104,7 @@ def build(
     jobs: int | None,
     executor: str,
     scheduler: str | None,
+    max_size: float,
     data_dir: str | None,
     quiet: bool,
 ) -> None:
@@ -124,6 +133,7 @@ def build(
             store=store,
             executor=executor,
             scheduler=scheduler,
+            max_bytes=int(max_size * 1_000_000),
             commit=False,
         )
     except KgError as exc:
