@@ -15,7 +15,7 @@ from kg.components.dates import _NUMERIC, _SHORT, _WORDY, find_dates
 from kg.components.documents import _CODE
 from kg.components.relations import _ByStart, _inside
 from kg.components.sentences import _ABBREVIATION, _ENUMERATOR, split_sentences
-from kg.ingest import ManifestEntry, Source, non_body_spans
+from kg.ingest import ManifestEntry, Source
 from kg.matching import (
     _COMMA_GAP,
     _PLAIN_GAP,
@@ -37,9 +37,7 @@ def nlp():
 
 
 def run(nlp, text: str, when: date | None = date(2021, 9, 6)) -> DocAnalysis:
-    source = Source(
-        "t.txt", text, "0" * 64, ManifestEntry("t.txt", date=when), tuple(non_body_spans(text))
-    )
+    source = Source("t.txt", text, "0" * 64, ManifestEntry("t.txt", date=when))
     return analyse(nlp, source)
 
 

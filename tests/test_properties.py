@@ -289,7 +289,7 @@ def source_of(text: str, when: date | None) -> Source:
     """A Source as kg.ingest makes one for a text file holding `text`."""
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     meta = ManifestEntry("t.txt", date=when)
-    return Source("t.txt", text, digest, meta, tuple(non_body_spans(text)))
+    return Source("t.txt", text, digest, meta)  # its non-body spans are found on use
 
 
 _EVIDENCE = (
