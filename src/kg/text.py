@@ -89,12 +89,14 @@ def fold(text: str) -> str:
     (-, –, —, …) with whitespace on either side written as " - ". An unspaced hyphen stays as it
     is, so "BR-VT" and "COVID-19" keep their shape.
     """
-    text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE.sub("", text).casefold()
+    # invisible characters go first: dropped after composing, they would leave a mark to
+    # compose with the letter before them on the next fold
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text)).casefold()
     text = _DASHES.sub("-", text)
-    text = _WORD.sub(lambda m: _place_tone(m.group(0)), text)
-    text = " ".join(text.split())
-    text = _SPACED_DASH.sub(" - ", text)
+    # a word followed by a stray combining mark keeps its tone where it is, as in
+    # canonical_tones: moving it would let the stray mark compose on the next fold
+    text = _TONED_WORD.sub(lambda m: _place_tone(m.group(0)), text)
+    text = " ".join(_SPACED_DASH.sub(" - ", " ".join(text.split())).split())
     return unicodedata.normalize("NFC", text)
 
 
