@@ -2,9 +2,9 @@
 processes or on a Dask cluster), merge the documents' triples in an Oxigraph database, write
 Turtle atomically.
 
-The database is a temporary one, or with `store=DIR` a persistent one (see kg.store) that later
-builds update incrementally: only documents whose fingerprint changed are analysed again. The
-whole graph is dumped from the database in its key order, which depends only on the triples,
+The database is an in-memory one, or with `store=DIR` a persistent one (see kg.store) that
+later builds update incrementally: only documents whose fingerprint changed are analysed again.
+The Turtle is dumped from an in-memory database loaded document by document in corpus order,
 so full, incremental and parallel builds of the same corpus write the same bytes.
 """
 
@@ -25,9 +25,11 @@ from kg.namespaces import DEFAULT_BASE, PREFIXES
 from kg.parallel import DocumentResult, StageConfig, run_stage
 from kg.rdf import to_turtle
 from kg.store import (
+    DOCUMENTS_DIR,
     DatabaseWriter,
     StoreState,
     database_path,
+    document_files,
     dump_turtle,
     locked,
     read_state,
@@ -59,6 +61,7 @@ class BuildResult:
     _state: StoreState | None = None
     _tmpdir: tempfile.TemporaryDirectory[str] | None = None
     _graph: Graph | None = None
+    _turtle_from: list[Path] | None = None  # a store's kept documents, in corpus order
 
     @property
     def problems(self) -> list[str]:
@@ -82,8 +85,18 @@ class BuildResult:
         return self._graph
 
     def write_turtle(self, path: str | Path) -> None:
-        """Write the whole graph to `path` as Turtle, atomically, streaming from the store."""
-        dump_turtle(self.store, path, self.prefixes)
+        """Write the whole graph to `path` as Turtle, atomically. A build without a store
+        dumps its in-memory database, whose order follows the documents' order; a store's
+        database orders triples otherwise, so its kept documents are loaded in the same order
+        into memory first: every kind of build writes the same bytes."""
+        if self._turtle_from is None:
+            dump_turtle(self.store, path, self.prefixes)
+            return
+        with tempfile.TemporaryDirectory(prefix="kg-turtle-") as scratch:
+            writer = DatabaseWriter(Path(scratch), named_graphs=False, base_on=None, in_memory=True)
+            for document in self._turtle_from:
+                writer.spool(document.read_bytes(), "")
+            dump_turtle(writer.finish(), path, self.prefixes)
 
     def commit(self) -> None:
         """Make a persistent store's new database current (no-op for a temporary one)."""
@@ -212,10 +225,9 @@ def _fill_fresh(
         result.documents += 1
         result.analysed += 1
         if fingerprints is not None:
-            fingerprints[doc.path] = {
-                "fingerprint": document_fingerprint(by_path[doc.path]),
-                "graph": doc.graph,
-            }
+            fingerprint = document_fingerprint(by_path[doc.path])
+            writer.keep_document(fingerprint, doc.ntriples)
+            fingerprints[doc.path] = {"fingerprint": fingerprint, "graph": doc.graph}
 
 
 def _build_into_store(
@@ -229,7 +241,7 @@ def _build_into_store(
     commit: bool,
 ) -> BuildResult:
     previous = read_state(folder)
-    remove_leftovers(folder, [previous.database] if previous.database else [])
+    remove_leftovers(folder, previous)
     config_key = config_fingerprint(config)
     current = database_path(folder) if previous.database else None
     incremental = current is not None and previous.config == config_key
@@ -254,6 +266,9 @@ def _build_into_store(
                     scheduler, progress)  # fmt: skip
         result.store = writer.finish()
         result.triples = triple_count(result.store)
+        result._turtle_from = document_files(
+            folder, state, [source.path for source in report.sources]
+        )
         if commit:
             result.commit()
     except BaseException:
@@ -279,7 +294,8 @@ def _update(
     changed = []
     for source in sources:
         old = previous.documents.get(source.path)
-        if old is not None and old["fingerprint"] == fingerprints[source.path]:
+        kept = writer.folder / DOCUMENTS_DIR / f"{fingerprints[source.path]}.nt"
+        if old is not None and old["fingerprint"] == fingerprints[source.path] and kept.exists():
             state.documents[source.path] = old
             result.documents += 1
         else:
@@ -294,6 +310,7 @@ def _update(
             result.failures.append(doc.failure)
             continue
         writer.add_document(doc.ntriples, doc.graph)
+        writer.keep_document(fingerprints[doc.path], doc.ntriples)
         state.documents[doc.path] = {"fingerprint": fingerprints[doc.path], "graph": doc.graph}
         result.documents += 1
         result.analysed += 1

@@ -6,6 +6,9 @@ Layout of DIR::
     kg-store.json   which database is current, the configuration it was built with, and the
                     fingerprint of every document in it (replaced atomically)
     db-<n>/         the current Oxigraph (RocksDB) database
+    documents/      each document's triples as N-Triples, named by its fingerprint: the Turtle
+                    is written from them in document order, exactly as a build without a
+                    store writes it (and faster than reading the database back)
 
 In the database the default graph is the whole graph, exactly what `kg build -o` writes as
 Turtle, and each document's own triples are also kept in a named graph (its source IRI), so a
@@ -36,6 +39,7 @@ from kg.errors import KgError
 
 STATE_FILE = "kg-store.json"
 LOCK_FILE = ".kg-store.lock"
+DOCUMENTS_DIR = "documents"  # each document's N-Triples, by fingerprint
 FORMAT = 1
 
 
@@ -86,7 +90,9 @@ def read_state(folder: str | Path) -> StoreState:
 
 def _foreign(root: Path) -> Iterator[Path]:
     for entry in root.iterdir():
-        if entry.name not in (LOCK_FILE, STATE_FILE) and not entry.name.startswith("db-"):
+        if entry.name not in (LOCK_FILE, STATE_FILE, DOCUMENTS_DIR) and not entry.name.startswith(
+            "db-"
+        ):
             yield entry
 
 
@@ -234,14 +240,26 @@ class DatabaseWriter:
         self.store.flush()
         return self.store
 
+    def keep_document(self, fingerprint: str, ntriples: bytes) -> None:
+        """Keep a document's triples beside the database (see DOCUMENTS_DIR)."""
+        folder = self.folder / DOCUMENTS_DIR
+        folder.mkdir(exist_ok=True)
+        target = folder / f"{fingerprint}.nt"
+        if not target.exists():
+            partial = folder / f".{fingerprint}.part"
+            partial.write_bytes(ntriples)
+            os.replace(partial, target)
+
     def commit(self, state: StoreState) -> None:
-        """Make this database current; the one it replaces is deleted."""
+        """Make this database current; the one it replaces is deleted, and so are the kept
+        triples of documents no longer in the store."""
         self.finish()
         previous = read_state(self.folder).database
         state.database = self.path.name
         _write_state(self.folder, state)
         if previous and previous != self.path.name:
             shutil.rmtree(self.folder / previous, ignore_errors=True)
+        remove_unused_documents(self.folder, state)
 
     def discard(self) -> None:
         if self._spool is not None:
@@ -251,14 +269,31 @@ class DatabaseWriter:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def remove_leftovers(folder: Path, keep: Iterable[str]) -> None:
-    """Delete databases and spool files a killed build left behind."""
-    kept = set(keep)
+def remove_leftovers(folder: Path, state: StoreState) -> None:
+    """Delete databases, spool files and kept triples a killed build left behind."""
     for entry in folder.glob("db-*"):
-        if entry.name not in kept:
+        if entry.name != state.database:
             shutil.rmtree(entry, ignore_errors=True)
     for entry in folder.glob(".spool-*"):
         entry.unlink(missing_ok=True)
+    remove_unused_documents(folder, state)
+
+
+def remove_unused_documents(folder: Path, state: StoreState) -> None:
+    used = {f"{entry['fingerprint']}.nt" for entry in state.documents.values()}
+    for entry in (folder / DOCUMENTS_DIR).glob("*"):
+        if entry.name not in used:
+            entry.unlink(missing_ok=True)
+
+
+def document_files(folder: Path, state: StoreState, order: Iterable[str]) -> list[Path]:
+    """The kept triples of the store's documents, in the order of `order` (paths)."""
+    files = []
+    for path in order:
+        entry = state.documents.get(path)
+        if entry is not None:
+            files.append(folder / DOCUMENTS_DIR / f"{entry['fingerprint']}.nt")
+    return files
 
 
 def dump_turtle(store: ox.Store, output: str | Path, prefixes: dict[str, str]) -> None:
