@@ -10,12 +10,14 @@ so full, incremental and parallel builds of the same corpus write the same bytes
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -167,57 +169,59 @@ def build_graph(
     """
     report = read_corpus(corpus, max_bytes=max_bytes)
     config = StageConfig(data_dir=str(data_dir) if data_dir else None, base=base)
+    stage = _Stage(config, jobs, executor, scheduler, progress)
     if store is None:
         tmpdir = tempfile.TemporaryDirectory(prefix="kg-build-", ignore_cleanup_errors=True)
         writer = DatabaseWriter(Path(tmpdir.name), named_graphs=False, base_on=None, in_memory=True)
         result = BuildResult(report, writer.store, base, _tmpdir=tmpdir)
-        _fill_fresh(result, writer, report.sources, config, jobs, executor, scheduler, progress)
+        _fill_fresh(result, writer, report.sources, stage)
         result.store = writer.finish()
         result.triples = triple_count(result.store)
         return result
 
     folder = Path(store)
     with locked(folder):
-        return _build_into_store(
-            folder, report, config, jobs, executor, scheduler, progress, commit
+        return _build_into_store(folder, report, stage, commit)
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """Where and how this build runs the per-document stage."""
+
+    config: StageConfig
+    jobs: int = 1
+    executor: str = "local"
+    scheduler: str | None = None
+    progress: Progress | None = None
+
+    def run(self, sources: list[Source]) -> Iterator[DocumentResult]:
+        total, done = len(sources), 0
+
+        def tick(result: DocumentResult) -> None:
+            nonlocal done
+            done += 1
+            if self.progress:
+                self.progress(done, total, result.path)
+
+        yield from run_stage(
+            sources,
+            self.config,
+            jobs=self.jobs,
+            executor=self.executor,
+            scheduler=self.scheduler,
+            progress=tick,
         )
-
-
-def _analysed(
-    sources: list[Source],
-    config: StageConfig,
-    jobs: int,
-    executor: str,
-    scheduler: str | None,
-    progress: Progress | None,
-) -> Iterator[DocumentResult]:
-    total = len(sources)
-    done = 0
-
-    def tick(result: DocumentResult) -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, total, result.path)
-
-    yield from run_stage(
-        sources, config, jobs=jobs, executor=executor, scheduler=scheduler, progress=tick
-    )
 
 
 def _fill_fresh(
     result: BuildResult,
     writer: DatabaseWriter,
     sources: list[Source],
-    config: StageConfig,
-    jobs: int,
-    executor: str,
-    scheduler: str | None,
-    progress: Progress | None,
+    stage: _Stage,
     fingerprints: dict[str, dict[str, str | int]] | None = None,
 ) -> None:
     by_path = {source.path: source for source in sources}
-    for doc in _analysed(sources, config, jobs, executor, scheduler, progress):
+    for doc in stage.run(sources):
         if doc.failure:
             result.failures.append(doc.failure)
             continue
@@ -231,39 +235,21 @@ def _fill_fresh(
 
 
 def _build_into_store(
-    folder: Path,
-    report: IngestReport,
-    config: StageConfig,
-    jobs: int,
-    executor: str,
-    scheduler: str | None,
-    progress: Progress | None,
-    commit: bool,
+    folder: Path, report: IngestReport, stage: _Stage, commit: bool
 ) -> BuildResult:
     previous = read_state(folder)
     remove_leftovers(folder, previous)
-    config_key = config_fingerprint(config)
+    config_key = config_fingerprint(stage.config)
     current = database_path(folder) if previous.database else None
     incremental = current is not None and previous.config == config_key
     state = StoreState(config=config_key)
     writer = DatabaseWriter(folder, named_graphs=True, base_on=current if incremental else None)
-    result = BuildResult(report, writer.store, config.base, _writer=writer, _state=state)
+    result = BuildResult(report, writer.store, stage.config.base, _writer=writer, _state=state)
     try:
-        if not incremental:
-            _fill_fresh(
-                result,
-                writer,
-                report.sources,
-                config,
-                jobs,
-                executor,
-                scheduler,
-                progress,
-                state.documents,
-            )
+        if incremental:
+            _update(result, writer, previous, state, report.sources, stage)
         else:
-            _update(result, writer, previous, state, report.sources, config, jobs, executor,
-                    scheduler, progress)  # fmt: skip
+            _fill_fresh(result, writer, report.sources, stage, state.documents)
         result.store = writer.finish()
         result.triples = triple_count(result.store)
         result._turtle_from = document_files(
@@ -283,11 +269,7 @@ def _update(
     previous: StoreState,
     state: StoreState,
     sources: list[Source],
-    config: StageConfig,
-    jobs: int,
-    executor: str,
-    scheduler: str | None,
-    progress: Progress | None,
+    stage: _Stage,
 ) -> None:
     """Bring a copy of the previous database up to date with the corpus as it is now."""
     fingerprints = {source.path: document_fingerprint(source) for source in sources}
@@ -305,7 +287,7 @@ def _update(
             writer.remove_document(str(old["graph"]))
             if path not in fingerprints:
                 result.removed += 1
-    for doc in _analysed(changed, config, jobs, executor, scheduler, progress):
+    for doc in stage.run(changed):
         if doc.failure:
             result.failures.append(doc.failure)
             continue
@@ -323,8 +305,10 @@ def default_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_atomically(path: str | Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers see old or new, never half."""
+@contextlib.contextmanager
+def atomic_output(path: str | Path) -> Iterator[IO[bytes]]:
+    """A file to write `path` through: a temporary file beside it, renamed over it when the
+    block ends without an error, so readers see the old file or the new one, never half."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in target.parent.glob(f".{target.name}.*.part"):
@@ -333,13 +317,19 @@ def write_atomically(path: str | Path, data: bytes) -> None:
     try:
         os.fchmod(fd, default_file_mode())
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomically(path: str | Path, data: bytes) -> None:
+    """Write `data` to `path` atomically (see `atomic_output`)."""
+    with atomic_output(path) as handle:
+        handle.write(data)
 
 
 def serialize(graph: Graph) -> bytes:

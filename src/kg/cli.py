@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from kg import __version__
+from kg.cli_options import store_option
 from kg.errors import KgError
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
@@ -222,13 +223,7 @@ class _Progress:
     show_default=True,
     help="Graph file to query (Turtle, N-Triples, N-Quads, TriG).",
 )
-@click.option(
-    "--store",
-    "store",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Query this store folder (made by `kg build --store`) instead of a graph file.",
-)
+@store_option("Query")
 @click.option("--sparql", help="Run this SPARQL text instead of a canned query.")
 @click.option(
     "-f",
@@ -315,13 +310,7 @@ def query(
 
 @main.command()
 @click.argument("graph", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--store",
-    "store",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Validate the graph in this store folder (made by `kg build --store`).",
-)
+@store_option("Validate")
 @click.option(
     "--shapes",
     type=click.Path(path_type=Path),

@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from kg.cli_options import store_option
+
 EXIT_ERROR = 2
 _FORMATS = ".html, .svg, .png, .graphml or .gexf"
 
@@ -25,13 +27,7 @@ def _options(command: Callable[..., Any]) -> Callable[..., Any]:
             click.argument(
                 "graph", required=False, type=click.Path(dir_okay=False, path_type=Path)
             ),
-            click.option(
-                "--store",
-                "store",
-                type=click.Path(file_okay=False, path_type=Path),
-                default=None,
-                help="Draw from the graph in this store folder (made by `kg build --store`).",
-            ),
+            store_option("Draw"),
             click.option(
                 "-o",
                 "--output",

@@ -12,6 +12,7 @@ from typing import NoReturn
 
 import click
 
+from kg.cli_options import store_option
 from kg.errors import KgError
 
 EXIT_ERROR = 2
@@ -33,13 +34,7 @@ def _is_loopback(host: str) -> bool:
 
 @click.command("serve")
 @click.argument("graph", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--store",
-    "store",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Serve the graph in this store folder (made by `kg build --store`), opened read-only.",
-)
+@store_option("Serve (read-only)")
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -240,13 +235,7 @@ def push_command(
 
 @click.command("export")
 @click.argument("graph", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--store",
-    "store",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Export the graph in this store folder (made by `kg build --store`).",
-)
+@store_option("Export")
 @click.option(
     "-f",
     "--format",

@@ -297,23 +297,10 @@ def document_files(folder: Path, state: StoreState, order: Iterable[str]) -> lis
 
 
 def dump_turtle(store: ox.Store, output: str | Path, prefixes: dict[str, str]) -> None:
-    """Write the whole graph as Turtle, atomically: a temporary file beside `output`, renamed."""
-    target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for stale in target.parent.glob(f".{target.name}.*.part"):
-        stale.unlink(missing_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        from kg.build import default_file_mode
+    """Write the whole graph as Turtle, atomically (see `kg.build.atomic_output`)."""
+    from kg.build import atomic_output
 
-        os.fchmod(fd, default_file_mode())
-        with os.fdopen(fd, "wb") as handle:
-            store.dump(
-                handle, format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=prefixes
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(output) as handle:
+        store.dump(
+            handle, format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=prefixes
+        )
