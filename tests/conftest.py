@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEEDS = SHARED / "corpus" / "seeds"
 NEWS = SHARED / "corpus" / "news"
@@ -38,3 +40,30 @@ def score(
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return json.loads(report.read_text())
+
+
+def child_pids(pid: int) -> list[int]:
+    """Process ids whose parent is `pid`, from /proc (a server's query workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+@pytest.fixture(scope="session")
+def graph_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The graph of the seeds (of the example corpus when ../shared is missing) as Turtle."""
+    from kg.build import build_graph
+
+    corpus = SEEDS if SEEDS.is_dir() else Path(__file__).resolve().parents[1] / "examples/corpus"
+    result = build_graph(corpus)
+    assert result.documents > 0
+    path = tmp_path_factory.mktemp("graph") / "graph.ttl"
+    result.write_turtle(path)
+    return path

@@ -30,10 +30,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner, Result
+from conftest import child_pids
 from SPARQLWrapper import CSV, JSON, TURTLE, SPARQLWrapper
 
 import kg
-from kg.build import build_graph, serialize
 from kg.cli import main
 from kg.sparql import canned_names, load_query, open_graph, run
 
@@ -79,20 +79,6 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
-
-
-def children(pid: int) -> set[int]:
-    """Process ids whose parent is `pid` (from /proc)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
 
 
 def alive(pid: int) -> bool:
@@ -175,15 +161,6 @@ def count(endpoint: str, graph_iri: str | None = None) -> int:
 
 
 # --- fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def graph_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    result = build_graph(CORPUS)
-    assert result.documents > 0
-    path = tmp_path_factory.mktemp("graph") / "graph.ttl"
-    path.write_bytes(serialize(result.graph))
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -563,7 +540,7 @@ def test_serve_refuses_updates(served: tuple, local_triples: int) -> None:
 
 def test_serve_stops_a_runaway_query(served: tuple) -> None:
     process, base = served
-    before = children(process.pid)
+    before = set(child_pids(process.pid))
     started = time.monotonic()
     with pytest.raises(urllib.error.HTTPError) as caught:
         sparql(base + "/sparql", RUNAWAY).query()
@@ -574,9 +551,9 @@ def test_serve_stops_a_runaway_query(served: tuple) -> None:
     killed = {pid for pid in before if not alive(pid)}
     assert len(killed) == 1  # the worker that ran it, killed: the query really stopped
     deadline = time.monotonic() + 20
-    while len(children(process.pid) - before) < 1 and time.monotonic() < deadline:
+    while len(set(child_pids(process.pid)) - before) < 1 and time.monotonic() < deadline:
         time.sleep(0.1)  # its replacement starts
-    assert children(process.pid) - before
+    assert set(child_pids(process.pid)) - before
     result = sparql(base + "/sparql", "ASK { ?s ?p ?o }").queryAndConvert()
     assert result["boolean"] is True
 
@@ -670,7 +647,7 @@ def test_serve_trig_and_ctrl_c(graph_file: Path, tmp_path: Path) -> None:
     assert kg_cli("export", str(graph_file), "-o", str(trig)).exit_code == 0
     process, base, log = start_kg_serve(trig, tmp_path, "--workers", "1")
     try:
-        workers = children(process.pid)
+        workers = set(child_pids(process.pid))
         assert workers
         result = sparql(base + "/sparql", load_query("oversight")).queryAndConvert()
         local = json.loads(kg_cli("query", "oversight", "-g", str(graph_file), "-f", "json").stdout)
@@ -833,7 +810,7 @@ def test_updates_survive_a_worker_being_replaced(updatable: tuple) -> None:
     process, base, _ = updatable
     status, _, body = _update(base, "INSERT DATA { <urn:kg:test:kept> <urn:kg:test:p> 'kept' }")
     assert status == 200, body
-    before = children(process.pid)
+    before = set(child_pids(process.pid))
     slow = (
         "INSERT { <urn:kg:test:slow> <urn:kg:test:p> ?n } WHERE { SELECT (COUNT(*) AS ?n) "
         "WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } }"
@@ -843,9 +820,9 @@ def test_updates_survive_a_worker_being_replaced(updatable: tuple) -> None:
     status, _, body = _request("GET", base + "/sparql?query=" + urllib.parse.quote(RUNAWAY))
     assert status == 503
     deadline = time.monotonic() + 30
-    while len(children(process.pid) - before) < 2 and time.monotonic() < deadline:
+    while len(set(child_pids(process.pid)) - before) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)  # both replacements start
-    assert len(children(process.pid) - before) == 2
+    assert len(set(child_pids(process.pid)) - before) == 2
     assert _ask(base, "<urn:kg:test:kept> <urn:kg:test:p> 'kept'", times=6) == {True}
     assert _ask(base, "<urn:kg:test:slow> ?p ?o", times=6) == {False}
 

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, build
+from conftest import SEEDS, build, child_pids
 
 from kg.sparql import canned_names, format_rows, load_query, open_graph, run
 
@@ -46,19 +46,6 @@ def rss(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise AssertionError(f"no VmRSS for {pid}")
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
 
 
 # --- what the answers must be -------------------------------------------------------------------
@@ -203,7 +190,7 @@ def test_twenty_clients_get_the_local_answers_with_flat_memory(
     process, base, log = server
     _, failures, _ = hammer(base, expected, CLIENTS, WARM_UP_PER_CLIENT)
     assert not failures, failures[:5]
-    workers = children(process.pid)
+    workers = child_pids(process.pid)
     assert workers, "kg serve runs its queries in worker processes"
     before = {pid: rss(pid) for pid in [process.pid, *workers]}
 
@@ -212,7 +199,7 @@ def test_twenty_clients_get_the_local_answers_with_flat_memory(
     total = CLIENTS * QUERIES_PER_CLIENT
     assert not failures, f"{len(failures)} of {total} failed, e.g. {failures[:5]}"
     assert checked == total
-    assert children(process.pid) == workers, "no worker died or was replaced"
+    assert child_pids(process.pid) == workers, "no worker died or was replaced"
     after = {pid: rss(pid) for pid in before}
     throughput = total / seconds
     report = {

@@ -97,8 +97,8 @@ def detect_base(triples: list[ox.Triple]) -> str:
 
 
 def _turtle(triples: list[ox.Triple]) -> bytes:
-    """The Turtle `kg build` writes (rdflib's, sorted), so an export of a built graph is the
-    same file."""
+    """Turtle sorted by subject (rdflib's writer), so the same triples always export to the
+    same file, whichever file or store they come from."""
     from rdflib import Graph
 
     from kg.namespaces import PREFIXES
