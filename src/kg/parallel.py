@@ -8,6 +8,7 @@ by the document's fingerprint, and be merged in any order into the same graph.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -100,21 +101,30 @@ def run_local(
     """Results in the order of `sources`; with `jobs` > 1, from a pool of worker processes with
     a bounded number of documents in flight, so memory does not grow with the corpus."""
     jobs = min(jobs, len(sources))
-    if jobs <= 1:
-        for source in sources:
-            yield analyse_document(source, config)
+    if not sources:
         return
     pipeline_for(config)  # built once here; forked workers inherit it
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    in_flight: deque[Future[DocumentResult]] = deque()
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for source in sources:
-            in_flight.append(pool.submit(_worker_analyse, source, config))
-            if len(in_flight) >= 8 * jobs:
+    # The pipeline and reference data live as long as the process: frozen, the collector stops
+    # walking them on every collection, and forked workers keep sharing their pages instead of
+    # copying each page the collector touches.
+    gc.freeze()
+    try:
+        if jobs <= 1:
+            for source in sources:
+                yield analyse_document(source, config)
+            return
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        in_flight: deque[Future[DocumentResult]] = deque()
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for source in sources:
+                in_flight.append(pool.submit(_worker_analyse, source, config))
+                if len(in_flight) >= 8 * jobs:
+                    yield in_flight.popleft().result()
+            while in_flight:
                 yield in_flight.popleft().result()
-        while in_flight:
-            yield in_flight.popleft().result()
+    finally:
+        gc.unfreeze()
 
 
 def run_dask(
