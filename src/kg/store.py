@@ -193,8 +193,8 @@ class DatabaseWriter:
 
     # bulk loading, for a build from scratch -----------------------------------------------
     # Oxigraph's bulk loader holds what it is given in memory while it sorts it (about 1 KB per
-    # quad), so documents are spooled to a file and loaded a few tens of megabytes at a time.
-    SPOOL_BYTES = 32 << 20
+    # quad), so documents are spooled to a file and loaded 16 MB at a time.
+    SPOOL_BYTES = 16 << 20
 
     def spool(self, ntriples: bytes, graph: str) -> None:
         """Queue a document's triples for bulk loading (fast, and bounded in memory)."""
