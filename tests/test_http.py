@@ -905,3 +905,41 @@ def test_serve_update_options_are_checked(
     assert result.exit_code == 2
     assert result.stderr.startswith("kg: error: ") and words in result.stderr
     assert UPDATE_TOKEN not in result.stderr
+
+
+def test_connections_beyond_the_cap_get_503_and_the_server_recovers(graph_file: Path) -> None:
+    """Clients that connect and say nothing hold a thread each; past --max-connections the
+    server answers 503 at once instead of starting more threads, and serves again once they
+    are gone."""
+    from kg.serve import start
+
+    server = start(graph_file, "127.0.0.1", 0, workers=1, max_connections=2)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    url = f"http://127.0.0.1:{port}/sparql?" + urllib.parse.urlencode({"query": "ASK {}"})
+    stalled = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+    try:
+        time.sleep(0.3)  # both accepted and holding their threads
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=10)
+        assert refused.value.code == 503
+        assert "too many connections" in refused.value.read().decode()
+        for connection in stalled:
+            connection.close()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    assert response.status == 200
+                break
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 503 and time.monotonic() < deadline
+                time.sleep(0.1)
+    finally:
+        for connection in stalled:
+            connection.close()
+        server.shutdown()
+        server.server_close()
+        server.pool.close()
+        thread.join(5)

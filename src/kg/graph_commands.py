@@ -64,6 +64,13 @@ def _is_loopback(host: str) -> bool:
     help="Refuse request bodies larger than this many bytes (HTTP 413).",
 )
 @click.option(
+    "--max-connections",
+    type=click.IntRange(1, 10_000),
+    default=64,
+    show_default=True,
+    help="Connections served at once; more get HTTP 503 at once (each holds a thread).",
+)
+@click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=2,
@@ -92,6 +99,7 @@ def serve_command(
     timeout: float,
     max_rows: int,
     max_body: int,
+    max_connections: int,
     workers: int,
     allow_update: bool,
     token: str | None,
@@ -121,6 +129,7 @@ def serve_command(
             timeout=timeout,
             max_rows=max_rows,
             max_body=max_body,
+            max_connections=max_connections,
             workers=workers,
             log=None if quiet else log,
             update_token=token if allow_update else None,

@@ -31,6 +31,7 @@ from kg.errors import GraphError, KgError
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ROWS = 10_000
 DEFAULT_MAX_BODY = 1 << 20
+DEFAULT_MAX_CONNECTIONS = 64
 DEFAULT_WORKERS = 2
 _DRAIN_LIMIT = 64 << 20  # an oversized body is read and dropped up to this, so the 413 arrives
 _STARTUP_TIMEOUT = 300.0
@@ -652,12 +653,50 @@ class SparqlServer(ThreadingHTTPServer):
     # at net.core.somaxconn)
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], pool: QueryPool, settings: Settings) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        pool: QueryPool,
+        settings: Settings,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    ) -> None:
         self.pool = pool
         self.settings = settings
+        # one thread per connection, so connections are capped: clients that connect and
+        # stall cannot make the server start threads without end
+        self.slots = threading.BoundedSemaphore(max_connections)
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, SparqlHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            try:
+                request.sendall(_TOO_MANY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+
+_TOO_MANY_BODY = b"too many connections at once; retry\n"
+_TOO_MANY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Retry-After: 1\r\nConnection: close\r\n"
+    + f"Content-Length: {len(_TOO_MANY_BODY)}\r\n\r\n".encode()
+    + _TOO_MANY_BODY
+)
 
 
 _READ_ONLY = "this endpoint is read-only: SPARQL Update is refused"
@@ -942,6 +981,7 @@ def start(
     timeout: float = DEFAULT_TIMEOUT,
     max_rows: int = DEFAULT_MAX_ROWS,
     max_body: int = DEFAULT_MAX_BODY,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
     workers: int = DEFAULT_WORKERS,
     log: Callable[[str], None] | None = None,
     update_token: str | None = None,
@@ -966,7 +1006,7 @@ def start(
     settings = Settings(graph.name, timeout, max_rows, max_body, log=log, update_token=update_token)
     settings.page = render_page(graph.name, pool.quads, timeout, max_rows, update_token is not None)
     try:
-        return SparqlServer((host, port), pool, settings)
+        return SparqlServer((host, port), pool, settings, max_connections)
     except OSError as exc:
         pool.close()
         raise KgError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
