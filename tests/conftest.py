@@ -67,3 +67,14 @@ def graph_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("graph") / "graph.ttl"
     result.write_turtle(path)
     return path
+
+
+def stop_process(process: subprocess.Popen, wait: float = 10) -> None:
+    """Stop a server started for a test: SIGTERM, then SIGKILL if it does not go."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(wait)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)

@@ -16,10 +16,6 @@ from kg.cli import main
 from kg.export import CONTEXT_PREFIXES, FORMATS, export_store
 from kg.sparql import open_graph
 
-REPO = Path(__file__).resolve().parents[1]
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds"
-EXAMPLES = REPO / "examples" / "corpus"
-CORPUS = SEEDS if SEEDS.is_dir() else EXAMPLES  # the seeds when ../shared is there
 KGO = "https://w3id.org/kgvn/ontology#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LOAD_FORMAT = {

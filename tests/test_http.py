@@ -30,17 +30,13 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner, Result
-from conftest import child_pids
+from conftest import child_pids, stop_process
 from SPARQLWrapper import CSV, JSON, TURTLE, SPARQLWrapper
 
 import kg
 from kg.cli import main
 from kg.sparql import canned_names, load_query, open_graph, run
 
-REPO = Path(__file__).resolve().parents[1]
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "seeds"
-EXAMPLES = REPO / "examples" / "corpus"
-CORPUS = SEEDS if SEEDS.is_dir() else EXAMPLES  # the seeds when ../shared is there
 XSD = "http://www.w3.org/2001/XMLSchema#"
 KGO = "https://w3id.org/kgvn/ontology#"
 SERVE_TIMEOUT = 1.5
@@ -69,16 +65,6 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float
         except (urllib.error.URLError, OSError):
             time.sleep(0.1)
     pytest.fail(f"server at {url} not up after {seconds} s:\n{log.read_text()}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 def alive(pid: int) -> bool:
@@ -198,7 +184,7 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         wait_until_up(f"{base}/query?query=ASK%7B%7D", process, log)
         yield base
     finally:
-        stop(process)
+        stop_process(process)
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +211,7 @@ def start_kg_serve(
     try:
         wait_until_up(base + "/", process, log)
     except BaseException:
-        stop(process)
+        stop_process(process)
         raise
     return process, base, log
 
@@ -247,7 +233,7 @@ def served(graph_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     try:
         yield process, base
     finally:
-        stop(process)
+        stop_process(process)
 
 
 def sparql(url: str, query: str, fmt: str = JSON) -> SPARQLWrapper:
@@ -655,7 +641,7 @@ def test_serve_trig_and_ctrl_c(graph_file: Path, tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         assert process.wait(15) == 0
     finally:
-        stop(process)
+        stop_process(process)
     deadline = time.monotonic() + 5
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -703,7 +689,7 @@ def updatable(graph_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     try:
         yield process, base, log
     finally:
-        stop(process)
+        stop_process(process)
 
 
 def _update(base: str, text: str, token: str | None = UPDATE_TOKEN, path: str = "/update") -> tuple:

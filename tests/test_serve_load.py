@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, build, child_pids
+from conftest import SEEDS, build, child_pids, stop_process
 
 from kg.sparql import canned_names, format_rows, load_query, open_graph, run
 
@@ -116,12 +116,7 @@ def server(graph: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
                 time.sleep(0.1)
         yield process, base, log
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop_process(process, wait=15)
 
 
 # --- the clients ----------------------------------------------------------------------------------

@@ -61,7 +61,6 @@ class BuildResult:
     failures: list[str] = field(default_factory=list)
     _writer: DatabaseWriter | None = None
     _state: StoreState | None = None
-    _tmpdir: tempfile.TemporaryDirectory[str] | None = None
     _graph: Graph | None = None
     _turtle_from: list[Path] | None = None  # a store's kept documents, in corpus order
 
@@ -88,17 +87,15 @@ class BuildResult:
 
     def write_turtle(self, path: str | Path) -> None:
         """Write the whole graph to `path` as Turtle, atomically. A build without a store
-        dumps its in-memory database, whose order follows the documents' order; a store's
-        database orders triples otherwise, so its kept documents are loaded in the same order
-        into memory first: every kind of build writes the same bytes."""
-        if self._turtle_from is None:
-            dump_turtle(self.store, path, self.prefixes)
-            return
-        with tempfile.TemporaryDirectory(prefix="kg-turtle-") as scratch:
-            writer = DatabaseWriter(Path(scratch), named_graphs=False, base_on=None, in_memory=True)
+        dumps its in-memory database, loaded in corpus order; a store's on-disk database orders
+        triples otherwise, so its kept documents are loaded in that order into memory first:
+        every kind of build writes the same bytes."""
+        whole = self.store
+        if self._turtle_from is not None:
+            whole = ox.Store()
             for document in self._turtle_from:
-                writer.spool(document.read_bytes(), "")
-            dump_turtle(writer.finish(), path, self.prefixes)
+                whole.load(path=str(document), format=ox.RdfFormat.N_TRIPLES)
+        dump_turtle(whole, path, self.prefixes)
 
     def commit(self) -> None:
         """Make a persistent store's new database current (no-op for a temporary one)."""
@@ -171,11 +168,11 @@ def build_graph(
     config = StageConfig(data_dir=str(data_dir) if data_dir else None, base=base)
     stage = _Stage(config, jobs, executor, scheduler, progress)
     if store is None:
-        tmpdir = tempfile.TemporaryDirectory(prefix="kg-build-", ignore_cleanup_errors=True)
-        writer = DatabaseWriter(Path(tmpdir.name), named_graphs=False, base_on=None, in_memory=True)
-        result = BuildResult(report, writer.store, base, _tmpdir=tmpdir)
-        _fill_fresh(result, writer, report.sources, stage)
-        result.store = writer.finish()
+        # In memory, loading is 2x and dumping 7x faster than on disk; the order of a dump
+        # follows the order of loading, which is the corpus order whatever ran the stage.
+        result = BuildResult(report, ox.Store(), base)
+        for doc in _succeeded(result, stage, report.sources):
+            result.store.load(input=doc.ntriples, format=ox.RdfFormat.N_TRIPLES)
         result.triples = triple_count(result.store)
         return result
 
@@ -213,25 +210,32 @@ class _Stage:
         )
 
 
+def _succeeded(
+    result: BuildResult, stage: _Stage, sources: list[Source]
+) -> Iterator[DocumentResult]:
+    """The documents the stage could analyse, counted; the others' failures are recorded."""
+    for doc in stage.run(sources):
+        if doc.failure:
+            result.failures.append(doc.failure)
+            continue
+        result.documents += 1
+        result.analysed += 1
+        yield doc
+
+
 def _fill_fresh(
     result: BuildResult,
     writer: DatabaseWriter,
     sources: list[Source],
     stage: _Stage,
-    fingerprints: dict[str, dict[str, str | int]] | None = None,
+    state: StoreState,
 ) -> None:
     by_path = {source.path: source for source in sources}
-    for doc in stage.run(sources):
-        if doc.failure:
-            result.failures.append(doc.failure)
-            continue
+    for doc in _succeeded(result, stage, sources):
         writer.spool(doc.ntriples, doc.graph)
-        result.documents += 1
-        result.analysed += 1
-        if fingerprints is not None:
-            fingerprint = document_fingerprint(by_path[doc.path])
-            writer.keep_document(fingerprint, doc.ntriples)
-            fingerprints[doc.path] = {"fingerprint": fingerprint, "graph": doc.graph}
+        fingerprint = document_fingerprint(by_path[doc.path])
+        writer.keep_document(fingerprint, doc.ntriples)
+        state.documents[doc.path] = {"fingerprint": fingerprint, "graph": doc.graph}
 
 
 def _build_into_store(
@@ -243,13 +247,13 @@ def _build_into_store(
     current = database_path(folder) if previous.database else None
     incremental = current is not None and previous.config == config_key
     state = StoreState(config=config_key)
-    writer = DatabaseWriter(folder, named_graphs=True, base_on=current if incremental else None)
+    writer = DatabaseWriter(folder, base_on=current if incremental else None)
     result = BuildResult(report, writer.store, stage.config.base, _writer=writer, _state=state)
     try:
         if incremental:
             _update(result, writer, previous, state, report.sources, stage)
         else:
-            _fill_fresh(result, writer, report.sources, stage, state.documents)
+            _fill_fresh(result, writer, report.sources, stage, state)
         result.store = writer.finish()
         result.triples = triple_count(result.store)
         result._turtle_from = document_files(
@@ -287,15 +291,10 @@ def _update(
             writer.remove_document(str(old["graph"]))
             if path not in fingerprints:
                 result.removed += 1
-    for doc in stage.run(changed):
-        if doc.failure:
-            result.failures.append(doc.failure)
-            continue
+    for doc in _succeeded(result, stage, changed):
         writer.add_document(doc.ntriples, doc.graph)
         writer.keep_document(fingerprints[doc.path], doc.ntriples)
         state.documents[doc.path] = {"fingerprint": fingerprints[doc.path], "graph": doc.graph}
-        result.documents += 1
-        result.analysed += 1
 
 
 def default_file_mode() -> int:

@@ -106,14 +106,7 @@ def viz() -> None:
 
 @viz.command("oversight")
 @_options
-def oversight(
-    graph: Path | None,
-    store: Path | None,
-    output: Path,
-    on: dt.datetime | None,
-    source: str | None,
-    quiet: bool,
-) -> None:
+def oversight(**options: Any) -> None:
     """Leaders and provinces: who was assigned to direct or inspect a province (solid red) and
     who leads one through a post in its Party committee or People's Committee (dashed blue).
     Leaders show their posts, provinces their region and latest epidemic status.
@@ -121,34 +114,20 @@ def oversight(
     --on DATE takes posts, provincial leadership and status from sources dated on or before
     DATE only; assignments are shown whatever their date, each with its dates.
     """
-    _run("oversight", graph, store, output, on, source, quiet)
+    _run("oversight", **options)
 
 
 @viz.command("agencies")
 @_options
-def agencies(
-    graph: Path | None,
-    store: Path | None,
-    output: Path,
-    on: dt.datetime | None,
-    source: str | None,
-    quiet: bool,
-) -> None:
+def agencies(**options: Any) -> None:
     """Source documents and the agencies (or provinces' authorities) they tasked, with the
     tasks and sentences. --on DATE keeps sources dated on or before DATE."""
-    _run("agencies", graph, store, output, on, source, quiet)
+    _run("agencies", **options)
 
 
 @viz.command("documents")
 @_options
-def documents(
-    graph: Path | None,
-    store: Path | None,
-    output: Path,
-    on: dt.datetime | None,
-    source: str | None,
-    quiet: bool,
-) -> None:
+def documents(**options: Any) -> None:
     """Official documents, the sources that cite them, and who issued and signed them.
     --on DATE keeps sources dated on or before DATE."""
-    _run("documents", graph, store, output, on, source, quiet)
+    _run("documents", **options)

@@ -91,10 +91,6 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _worker_analyse(source: Source, config: StageConfig) -> DocumentResult:
-    return analyse_document(source, config)
-
-
 def run_local(
     sources: Sequence[Source], config: StageConfig, jobs: int = 1
 ) -> Iterator[DocumentResult]:
@@ -118,7 +114,7 @@ def run_local(
         in_flight: deque[Future[DocumentResult]] = deque()
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             for source in sources:
-                in_flight.append(pool.submit(_worker_analyse, source, config))
+                in_flight.append(pool.submit(analyse_document, source, config))
                 if len(in_flight) >= 8 * jobs:
                     yield in_flight.popleft().result()
             while in_flight:

@@ -106,12 +106,6 @@ def database_path(folder: str | Path) -> Path:
     return path
 
 
-STORE_HELP = (
-    "Read the graph from this store folder (made by `kg build --store`) instead of a file; "
-    "nothing is parsed."
-)
-
-
 def pick_graph(graph: str | Path | None, store: str | Path | None) -> Path:
     """The graph file or store folder a command reads: exactly one of GRAPH and --store."""
     if (graph is None) == (store is None):
@@ -171,19 +165,13 @@ class DatabaseWriter:
         self,
         folder: Path,
         *,
-        named_graphs: bool,
         base_on: Path | None,
-        in_memory: bool = False,
     ) -> None:
         self.folder = folder
-        self.named_graphs = named_graphs
         self.path = self._new_path()
         if base_on is not None:
             ox.Store.read_only(str(base_on)).backup(str(self.path))
-        # In memory, loading is 2x and dumping 7x faster than on disk, but the order of a dump
-        # follows the order of loading instead of the triples alone: fine for a build from
-        # scratch, which loads documents in a fixed order, not for a store updated in place.
-        self.store = ox.Store() if in_memory else ox.Store(str(self.path))
+        self.store = ox.Store(str(self.path))
         self._spool: IO[bytes] | None = None
         self._spool_path: str | None = None
 
@@ -202,8 +190,7 @@ class DatabaseWriter:
             fd, self._spool_path = tempfile.mkstemp(prefix=".spool-", suffix=".nq", dir=self.folder)
             self._spool = os.fdopen(fd, "wb")
         self._spool.write(ntriples)
-        if self.named_graphs:
-            self._spool.write(named_lines(ntriples, graph))
+        self._spool.write(named_lines(ntriples, graph))
         if self._spool.tell() >= self.SPOOL_BYTES:
             self.load_spool()
 
@@ -231,7 +218,7 @@ class DatabaseWriter:
                 self.store.remove(ox.Quad(triple.subject, triple.predicate, triple.object))
 
     def add_document(self, ntriples: bytes, graph: str) -> None:
-        data = ntriples + (named_lines(ntriples, graph) if self.named_graphs else b"")
+        data = ntriples + named_lines(ntriples, graph)
         self.store.load(input=data, format=ox.RdfFormat.N_QUADS)
 
     # ending -------------------------------------------------------------------------------
