@@ -162,9 +162,9 @@ def non_body_spans(text: str) -> list[tuple[int, int]]:
         stripped = line.strip()
         if not stripped:
             continue
-        credit = _CREDIT.search(line)
+        credit = _CREDIT.search(line) if ":" in line else None  # every credit has a colon
         body = line[: credit.start()] if credit else line
-        key = re.sub(r"\s+", " ", body.strip().rstrip(".").casefold())
+        key = " ".join(body.strip().rstrip(".").casefold().split())
         if len(key) > 20 and key in seen:
             spans.append((start, end))
             continue

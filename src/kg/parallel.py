@@ -83,6 +83,9 @@ def analyse_document(source: Source, config: StageConfig) -> DocumentResult:
     return DocumentResult(source.path, graph, triples.ntriples(), len(triples))
 
 
+_GC_THRESHOLD = 100_000
+
+
 def default_jobs() -> int:
     """One worker per core this process may run on."""
     try:
@@ -104,6 +107,11 @@ def run_local(
     # walking them on every collection, and forked workers keep sharing their pages instead of
     # copying each page the collector touches.
     gc.freeze()
+    # A document's analysis makes a few hundred thousand short-lived objects and almost no
+    # cycles: with the default threshold the collector runs every 700 allocations and costs
+    # ~15 % of the stage for nothing. Forked workers inherit the setting.
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], _GC_THRESHOLD), *threshold[1:])
     try:
         if jobs <= 1:
             for source in sources:
@@ -120,6 +128,7 @@ def run_local(
             while in_flight:
                 yield in_flight.popleft().result()
     finally:
+        gc.set_threshold(*threshold)
         gc.unfreeze()
 
 
