@@ -152,6 +152,18 @@ def test_build_missing_folder_exits_2(tmp_path: Path) -> None:
     assert "nope" in stderr_of(result)
 
 
+@pytest.mark.parametrize("base", ["not an iri", "http://example.org/a b/", "relative/path/"])
+def test_build_bad_base_exits_2_naming_it(tmp_path: Path, base: str) -> None:
+    """Regression: a base with a space reached the loader, which stopped with a traceback
+    after rdflib had printed a warning for every IRI."""
+    out = tmp_path / "out.ttl"
+    result = invoke("build", EXAMPLES, "-o", out, "--base", base)
+    assert result.exit_code == 2
+    assert f"kg: error: base IRI {base!r} is not an absolute IRI" in stderr_of(result)
+    assert "does not look like a valid URI" not in stderr_of(result)
+    assert not out.exists()
+
+
 def test_build_skips_a_bad_file_and_names_it(mixed_corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "mixed.ttl"
     result = invoke("build", mixed_corpus, "-o", out)

@@ -326,3 +326,38 @@ def test_a_document_whose_kept_triples_are_gone_is_analysed_again(
     assert again.analysed == 1
     again.write_turtle(tmp_path / "a.ttl")
     assert (tmp_path / "a.ttl").read_bytes() == turtle_of(corpus, tmp_path / "b.ttl")
+
+
+def test_rebuild_that_changed_nothing_leaves_the_turtle_file_alone(
+    corpus: Path, tmp_path: Path
+) -> None:
+    store, out = tmp_path / "store", tmp_path / "graph.ttl"
+    assert invoke("build", corpus, "--store", store, "-o", out, "--no-validate").exit_code == 0
+    written = out.stat()
+    again = invoke("build", corpus, "--store", store, "-o", out, "--no-validate")
+    assert again.exit_code == 0
+    assert "was already up to date" in again.output
+    assert (out.stat().st_ino, out.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+    # another file for the same graph is written, and so is this one once a document changes
+    other = tmp_path / "other.ttl"
+    assert invoke("build", corpus, "--store", store, "-o", other, "--no-validate").exit_code == 0
+    assert other.read_bytes() == out.read_bytes()
+    _change(corpus)
+    assert invoke("build", corpus, "--store", store, "-o", out, "--no-validate").exit_code == 0
+    assert out.read_bytes() == clean_store_turtle(corpus, tmp_path / "clean")
+
+
+@pytest.mark.parametrize("damage", ["edit", "remove"])
+def test_a_turtle_file_changed_since_it_was_written_is_written_again(
+    corpus: Path, tmp_path: Path, damage: str
+) -> None:
+    store, out = tmp_path / "store", tmp_path / "graph.ttl"
+    assert invoke("build", corpus, "--store", store, "-o", out, "--no-validate").exit_code == 0
+    expected = out.read_bytes()
+    if damage == "edit":
+        out.write_bytes(expected.replace(b"kgo:Oversight", b"kgo:Nothing", 1))
+    else:
+        out.unlink()
+    again = invoke("build", corpus, "--store", store, "-o", out, "--no-validate")
+    assert again.exit_code == 0 and "already up to date" not in again.output
+    assert out.read_bytes() == expected

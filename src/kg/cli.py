@@ -174,17 +174,17 @@ def build(
         result.discard()
         click.echo(f"kg: --strict: {target} left unchanged", err=True)
         sys.exit(status)
-    if output is not None:
-        result.write_turtle(output)
+    written = result.write_turtle(output) if output is not None else False
     result.commit()
     if not quiet:
-        where = " and ".join(str(t) for t in (output, store) if t is not None)
+        where = " and ".join(str(t) for t in (output if written else None, store) if t)
         reused = result.documents - result.analysed
         click.echo(
             f"wrote {where}: {result.triples} triples from {result.documents} document(s)"
             + (f" ({result.analysed} analysed, {reused} unchanged)" if store else "")
             + (f", {result.removed} removed" if result.removed else "")
-            + (f", {len(result.problems)} skipped" if result.problems else ""),
+            + (f", {len(result.problems)} skipped" if result.problems else "")
+            + (f"; {output} was already up to date" if output is not None and not written else ""),
             err=True,
         )
     sys.exit(status)

@@ -35,6 +35,10 @@ class ManifestError(DataFileError):
     """A row of manifest.csv is malformed."""
 
 
+class OptionError(KgError):
+    """An option or argument has a value kg cannot work with."""
+
+
 class QueryError(KgError):
     """A canned or ad-hoc query cannot be found, parsed or run."""
 

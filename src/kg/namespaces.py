@@ -9,6 +9,23 @@ from rdflib.term import URIRef
 
 KGO_IRI = "https://w3id.org/kgvn/ontology#"
 DEFAULT_BASE = "https://w3id.org/kgvn/id/"
+
+
+def check_base(base: str) -> str:
+    """`base` when the graph's own IRIs can be made from it: an absolute IRI with no character
+    an IRI may not hold. Checked once up front, so the per-document triples can be loaded
+    without checking every IRI again, and a bad `--base` is one clear error."""
+    import pyoxigraph as ox
+
+    from kg.errors import OptionError
+
+    try:
+        ox.NamedNode(base)
+    except ValueError as exc:
+        raise OptionError(f"base IRI {base!r} is not an absolute IRI: {exc}") from None
+    return base
+
+
 SCHEMA = Namespace("https://schema.org/")
 
 

@@ -54,6 +54,9 @@ class StoreState:
     database: str | None = None
     config: str | None = None
     documents: dict[str, dict[str, str | int]] = field(default_factory=dict)
+    # Turtle files written from this store: absolute path -> {"graph": the key of the graph
+    # written (see kg.build.turtle_key), "sha256": of the bytes written}
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         data = {
@@ -62,6 +65,7 @@ class StoreState:
             "database": self.database,
             "config": self.config,
             "documents": dict(sorted(self.documents.items())),
+            "outputs": dict(sorted(self.outputs.items())),
         }
         return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
@@ -83,7 +87,12 @@ def read_state(folder: str | Path) -> StoreState:
         data = json.loads(state_path.read_text(encoding="utf-8"))
         if data.get("kg") != "store" or data.get("format") != FORMAT:
             raise ValueError(f"unknown store format {data.get('format')!r}")
-        return StoreState(data.get("database"), data.get("config"), dict(data["documents"]))
+        return StoreState(
+            data.get("database"),
+            data.get("config"),
+            dict(data["documents"]),
+            dict(data.get("outputs") or {}),
+        )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise StoreError(f"{state_path}: cannot read the store's state: {exc}") from exc
 
@@ -199,7 +208,7 @@ class DatabaseWriter:
             return
         self._spool.close()
         try:
-            self.store.bulk_load(path=self._spool_path, format=ox.RdfFormat.N_QUADS)
+            self.store.bulk_load(path=self._spool_path, format=ox.RdfFormat.N_QUADS, lenient=True)
         finally:
             Path(self._spool_path).unlink(missing_ok=True)
             self._spool = None
@@ -219,7 +228,7 @@ class DatabaseWriter:
 
     def add_document(self, ntriples: bytes, graph: str) -> None:
         data = ntriples + named_lines(ntriples, graph)
-        self.store.load(input=data, format=ox.RdfFormat.N_QUADS)
+        self.store.load(input=data, format=ox.RdfFormat.N_QUADS, lenient=True)
 
     # ending -------------------------------------------------------------------------------
     def finish(self) -> ox.Store:
