@@ -10,10 +10,12 @@ For each `--docs` size, a corpus is generated into a temporary folder by
   pyoxigraph); peak memory is the exact `ru_maxrss` of the process (`os.wait4`, the largest
   of the process and its workers) and, for process trees, the sampled sum of the RSS of the
   process and its children (polled from /proc every 50 ms); bytes per triple = peak ÷ triples.
-- **baselines**: spaCy's blank Vietnamese tokenizer (without pyvi) and kg's own tokenizer
-  (`kg.vi_tokenizer.v1`) each tokenize every document's text once, in this process; the
-  faster gives the tokenizer characters/s. pyoxigraph `Store.bulk_load` of the Turtle and
-  `Store.dump` of it to Turtle (in memory), in triples/s.
+- **baselines**: spaCy's blank Vietnamese tokenizer (without pyvi: "raw spaCy tokenization",
+  the issue's baseline) and, for information, kg's own tokenizer (`kg.vi_tokenizer.v1`, about
+  3x faster) each tokenize every document's text once, in this process. The throughput target
+  is checked on the largest size's build with `--jobs N` (N = the cores, `kg build`'s
+  default); the `--jobs 1` ratio and the ratio to kg's tokenizer are shown too. pyoxigraph
+  `Store.bulk_load` of the Turtle and `Store.dump` of it to Turtle (in memory), in triples/s.
 - **queries**: each canned query (`kg.sparql.canned_names()`) through kg's query path
   (`kg.sparql.query(store, name)`: query text, pyoxigraph, rows as dicts of strings) against
   pyoxigraph's own `store.query(text)` with every binding of every row read (median of
@@ -262,6 +264,9 @@ def kg_build(
 # --------------------------------------------------------------------------------------------
 
 
+BASELINE_TOKENIZER = "spacy-blank-vi"
+
+
 def tokenizer_baseline(texts: list[str]) -> dict[str, Any]:
     """Characters/s of spaCy's blank Vietnamese tokenizer (no pyvi) and of kg's tokenizer,
     each over every text once (after one warm-up text)."""
@@ -284,9 +289,8 @@ def tokenizer_baseline(texts: list[str]) -> dict[str, Any]:
         tokens = sum(len(tokenizer(text)) for text in texts)
         seconds = time.perf_counter() - started
         out[name] = {"seconds": round(seconds, 4), "chars_per_s": chars / seconds, "tokens": tokens}
-    faster = max(candidates, key=lambda n: out[n]["chars_per_s"])
-    out["faster"] = faster
-    out["chars_per_s"] = out[faster]["chars_per_s"]
+    out["baseline"] = BASELINE_TOKENIZER
+    out["chars_per_s"] = out[BASELINE_TOKENIZER]["chars_per_s"]
     return out
 
 
@@ -669,6 +673,9 @@ def run_size(
             "speedup": round(first.seconds / second.seconds, 3) if second.seconds else None,
             "identical_to_jobs_1": same_bytes(out, parallel_out),
         }
+        entry["parallel"]["vs_tokenizer"] = (
+            entry["parallel"]["chars_per_s"] / entry["tokenizer"]["chars_per_s"]
+        )
     else:
         entry["parallel"] = None
 
@@ -771,13 +778,26 @@ def check_targets(payload: dict[str, Any]) -> list[dict[str, Any]]:
     def add(name: str, target: str, value: Any, met: bool | None, note: str = "") -> None:
         checks.append({"name": name, "target": target, "value": value, "met": met, "note": note})
 
-    ratio = last["build_vs_tokenizer"]
+    # kg build as a user runs it: --jobs defaults to the cores, so the parallel build of the
+    # largest size that has one, when it used every core; else the --jobs 1 build
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    default_runs = [s for s in sizes if s.get("parallel") and s["parallel"]["jobs"] == cores]
+    if default_runs:
+        where = default_runs[-1]
+        ratio, how = where["parallel"]["vs_tokenizer"], f"--jobs {cores} (the default)"
+        other = f"; --jobs 1: {where['build_vs_tokenizer']:.3f}"
+    else:
+        where, how, other = last, "--jobs 1", ""
+        ratio = last["build_vs_tokenizer"]
+    tok = where["tokenizer"]
+    kg_tok = tok["kg-tokenizer"]["chars_per_s"] / tok["chars_per_s"]
     add(
         "build ÷ tokenizer throughput",
         f"≥ {TARGETS['build_vs_tokenizer']}",
         round(ratio, 4),
         ratio >= TARGETS["build_vs_tokenizer"],
-        f"{last['docs']:,} documents, tokenizer {last['tokenizer']['faster']}",
+        f"{where['docs']:,} documents, kg build {how}, against spaCy's blank vi tokenizer"
+        f"{other}; against kg's own tokenizer ({kg_tok:.1f}x faster): {ratio / kg_tok:.3f}",
     )
     big_builds = [s for s in sizes if s["triples"] >= 1_000_000]
     if big_builds:
@@ -925,7 +945,7 @@ def tables(payload: dict[str, Any], markdown: bool) -> str:
         "triples/s",
         "peak MiB",
         "B/triple",
-        "tokenizer chars/s",
+        "spaCy tokenizer chars/s",
         "build÷tok",
         "ox load t/s",
         "ox dump t/s",
@@ -971,7 +991,7 @@ def tables(payload: dict[str, Any], markdown: bool) -> str:
         )
     blocks.append(("Build throughput (kg build --no-validate, whole process)", head, rows))
 
-    head = ["docs", "--jobs 1 s", "--jobs N s", "speed-up", "same Turtle"]
+    head = ["docs", "--jobs 1 s", "--jobs N s", "speed-up", "chars/s", "build÷tok", "same Turtle"]
     rows = []
     for s in sizes:
         p = s.get("parallel")
@@ -983,6 +1003,8 @@ def tables(payload: dict[str, Any], markdown: bool) -> str:
                     _n(s["build"]["seconds"], 1),
                     f"{_n(p['seconds'], 1)} (N={p['jobs']})",
                     _n(p["speedup"], 2, "×"),
+                    _n(p["chars_per_s"]),
+                    _n(p.get("vs_tokenizer"), 4),
                     same,
                 ]
             )
