@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import sys
 from pathlib import Path
@@ -188,6 +190,14 @@ def build(
             err=True,
         )
     sys.exit(status)
+
+
+def run() -> None:
+    """The `kg` program: `main` with a quicker exit. At exit Python runs a last full collection
+    over every object still alive (the pipeline, the reference data, a build's caches: ~0.2 s
+    after a large build), only to free them all anyway; frozen, they are just freed."""
+    atexit.register(gc.freeze)
+    main()
 
 
 class _Progress:
