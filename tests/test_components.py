@@ -94,6 +94,15 @@ def test_ministries_listed_after_cac_bo(nlp) -> None:
     assert {agency for agency, _ in facts(a, "assigned")} == expected
 
 
+@pytest.mark.parametrize(
+    ("opening", "listed"),
+    [("Các Bộ", True), ("(các Bộ", True), ("Xcác Bộ", False), ("1các Bộ", False)],
+)
+def test_a_list_of_ministries_opens_with_the_word_cac(nlp, opening: str, listed: bool) -> None:
+    a = run(nlp, f"Giao {opening}: Y tế, Ngoại giao khẩn trương mua thêm thiết bị.")
+    assert ("Bộ Ngoại giao" in labels(a, "organization")) is listed
+
+
 def test_department_named_by_structure_carries_its_province(nlp) -> None:
     a = run(nlp, "Sở Y tế tỉnh Gia Lai đã báo cáo số ca mắc mới.")
     [org] = [m for m in a.mentions if m.kind == "organization"]
