@@ -528,6 +528,11 @@ def replicate(store: Any, target: int, out: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
+def _median_run(runs: list[Measured]) -> Measured:
+    """The run of median time (the slower middle one of an even count)."""
+    return sorted(runs, key=lambda m: m.seconds)[len(runs) // 2]
+
+
 def rate(amount: float, seconds: float) -> float | None:
     return amount / seconds if seconds > 0 else None
 
@@ -643,9 +648,22 @@ def run_size(
     del texts
 
     jobs_one = 1 if caps.parallel else None
-    log(f"  kg build{' --jobs 1' if jobs_one else ''}")
+    parallel = caps.parallel and not args.no_parallel and not scale
+    repeat = 1 if scale else max(1, args.build_repeat)
     out = folder / "graph.ttl"
-    first = kg_build(corpus, out, jobs_one, timeout=args.build_timeout)
+    parallel_out = folder / f"graph-jobs{args.jobs}.ttl"
+    firsts: list[Measured] = []
+    seconds: list[Measured] = []
+    # --jobs 1 and --jobs N alternate, so that whatever else the machine does hits both alike
+    for run in range(repeat):
+        log(f"  kg build{' --jobs 1' if jobs_one else ''} ({run + 1}/{repeat})")
+        firsts.append(kg_build(corpus, out, jobs_one, timeout=args.build_timeout))
+        if firsts[-1].returncode != 0:
+            break
+        if parallel:
+            log(f"  kg build --jobs {args.jobs} ({run + 1}/{repeat})")
+            seconds.append(kg_build(corpus, parallel_out, args.jobs, timeout=args.build_timeout))
+    first = _median_run(firsts)
     if first.returncode != 0 or not out.is_file():
         entry["error"] = f"kg build failed ({first.returncode}): {first.stderr_tail[-600:]}"
         return entry
@@ -663,15 +681,15 @@ def run_size(
         entry["parallel"] = entry["incremental"] = None
         return entry
 
-    if caps.parallel and not args.no_parallel:
-        log(f"  kg build --jobs {args.jobs}")
-        parallel_out = folder / f"graph-jobs{args.jobs}.ttl"
-        second = kg_build(corpus, parallel_out, args.jobs, timeout=args.build_timeout)
+    entry["build"]["runs_seconds"] = [round(m.seconds, 3) for m in firsts]
+    if parallel and seconds:
+        second = _median_run(seconds)
         entry["parallel"] = {
             "jobs": args.jobs,
             **build_numbers(second, docs, chars, triples),
             "speedup": round(first.seconds / second.seconds, 3) if second.seconds else None,
             "identical_to_jobs_1": same_bytes(out, parallel_out),
+            "runs_seconds": [round(m.seconds, 3) for m in seconds],
         }
         entry["parallel"]["vs_tokenizer"] = (
             entry["parallel"]["chars_per_s"] / entry["tokenizer"]["chars_per_s"]
@@ -1191,6 +1209,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="corpus generator seed")
     parser.add_argument("--repeat", type=int, default=3, help="runs per query (median)")
+    parser.add_argument(
+        "--build-repeat",
+        type=int,
+        default=3,
+        help="runs of each timed build, --jobs 1 and --jobs N alternating (median); the scale "
+        "build runs once",
+    )
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     parser.add_argument(
         "--from-json", type=Path, help="print the tables of an earlier run's JSON and stop"
