@@ -314,6 +314,24 @@ def test_query_helper_accepts_a_store_and_params(store: ox.Store) -> None:
     assert rows and {r["code"] for r in rows} == {"VN-57"}
 
 
+def test_lexical_rows_keep_empty_values_and_leave_out_unbound_ones(tmp_path: Path) -> None:
+    store = ox.Store()
+    ex = "http://example.org/"
+    store.add(ox.Quad(ox.NamedNode(ex + "a"), ox.NamedNode(ex + "p"), ox.Literal("")))
+    store.add(ox.Quad(ox.NamedNode(ex + "b"), ox.NamedNode(ex + "p"), ox.Literal("x")))
+    rq = tmp_path / "q.rq"
+    rq.write_text(
+        f"SELECT ?s ?o ?missing WHERE {{ ?s <{ex}p> ?o OPTIONAL {{ ?s <{ex}q> ?missing }} }}"
+        " ORDER BY ?s",
+        encoding="utf-8",
+    )
+    expected = [{"s": ex + "a", "o": ""}, {"s": ex + "b", "o": "x"}]
+    assert query(store, str(rq)) == expected
+    assert query(store, str(rq), o="x") == expected[1:]  # filtered on the terms, then made text
+    _, terms = run(store, rq.read_text(encoding="utf-8"))
+    assert [{k: v.value for k, v in row.items()} for row in terms] == expected
+
+
 # --- filter_confidence() -----------------------------------------------------------------------
 
 
