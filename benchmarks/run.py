@@ -43,7 +43,7 @@ documents under `…/id/<kind>/rK%50/`, and prefixes each source path with `rK/`
 organisations, posts, roles and principles stay shared, as in a real corpus. The output says
 which it used.
 
-Usage, from the checkout (about 10 minutes on 2 cores for 100 and 1,000 documents):
+Usage, from the checkout (about 3 minutes on 2 cores for 100 and 1,000 documents):
 
     python benchmarks/run.py --docs 100 1000
     python benchmarks/run.py --docs 100 1000 --jobs 2 --out benchmarks/results/run-2026-11-30.json
