@@ -248,3 +248,22 @@ def test_seed_corpus_in_other_formats_scores_like_plain_text(
         tmp_path / "aliases.json",
     )
     assert converted["overall"]["f1"] >= plain_scores["overall"]["f1"] - 0.03, converted["overall"]
+
+
+@pytest.mark.skipif(font_path() is None, reason="no DejaVu font to write a Vietnamese PDF")
+def test_damaged_pdf_that_still_reads_is_built_with_a_note_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Regression: pypdf's warnings about a damaged file ("Error -3 while decompressing
+    data") were printed as bare lines naming no file."""
+    text = "Phó Thủ tướng Vũ Đức Đam chỉ đạo công tác phòng, chống dịch tại tỉnh Bắc Giang.\n"
+    data = bytearray(to_pdf(text * 40, font_path()))
+    stream = data.find(b"stream")  # the first page's text: damaged, the others still read
+    data[stream + 10 : stream + 200] = b"\x00" * 190
+    (tmp_path / "damaged.pdf").write_bytes(bytes(data))
+    report = read_corpus(tmp_path)
+    assert [s.path for s in report.sources] == ["damaged.pdf"] and not report.problems
+    [note] = report.notes
+    assert str(note).startswith(str(tmp_path / "damaged.pdf"))
+    assert "damaged" in str(note)
+    assert capsys.readouterr().err == ""

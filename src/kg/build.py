@@ -68,7 +68,13 @@ class BuildResult:
 
     @property
     def problems(self) -> list[str]:
+        """Why documents were left out."""
         return [str(p) for p in self.report.problems] + self.failures
+
+    @property
+    def notes(self) -> list[str]:
+        """Documents built in spite of damage: some of their text may be missing."""
+        return [str(n) for n in self.report.notes]
 
     @property
     def prefixes(self) -> dict[str, str]:

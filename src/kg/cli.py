@@ -147,6 +147,8 @@ def build(
             progress.close()
     for problem in result.problems:
         click.echo(f"kg: skipped: {problem}", err=True)
+    for note in result.notes:
+        click.echo(f"kg: note: {note}", err=True)
     if result.documents == 0:
         result.discard()
         _fail(f"nothing could be built from {corpus}")

@@ -5,10 +5,13 @@ offset refers to; for a PDF, the page each stretch came from is kept too."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import re
 import shutil
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -42,7 +45,7 @@ class Extracted:
     date: date | None = None
     url: str | None = None
     confidence: float | None = None  # OCR's mean word confidence, 0..1
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # what the reader warned of (a damaged file)
 
 
 def _damaged(exc: Exception) -> str:
@@ -63,17 +66,48 @@ def kind_of(path: Path) -> str | None:
 
 
 def extract(path: Path, raw: bytes) -> Extracted:
-    """Text of an HTML, PDF, DOCX or image file; raises InputError naming the file."""
+    """Text of an HTML, PDF, DOCX or image file; raises InputError naming the file. What the
+    readers log about a damaged file they could still read comes back in `notes`."""
     kind = kind_of(path)
-    if kind == "html":
-        return _html(path, raw)
-    if kind == "pdf":
-        return _pdf(path, raw)
-    if kind == "docx":
-        return _docx(path, raw)
-    if kind == "image":
-        return _image(path, raw)
-    raise InputError(path, f"no reader for {path.suffix!r} files")
+    readers = {"html": _html, "pdf": _pdf, "docx": _docx, "image": _image}
+    if kind not in readers:
+        raise InputError(path, f"no reader for {path.suffix!r} files")
+    with _reader_log() as logged:
+        extracted = readers[kind](path, raw)
+    if logged:
+        extracted = replace(extracted, notes=tuple(dict.fromkeys(logged)))
+    return extracted
+
+
+# The loggers of the readers, which otherwise print a bare line ("EOF marker not found") that
+# names no file, through logging's last-resort handler.
+_READER_LOGGERS = ("pypdf", "trafilatura", "htmldate", "courlan", "docx", "PIL")
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(" ".join(record.getMessage().split())[:160])
+
+
+@contextlib.contextmanager
+def _reader_log() -> Iterator[list[str]]:
+    """Warnings the readers log while the block runs, collected instead of printed."""
+    handler = _Collect()
+    loggers = [logging.getLogger(name) for name in _READER_LOGGERS]
+    propagate = [logger.propagate for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        for logger, before in zip(loggers, propagate, strict=True):
+            logger.removeHandler(handler)
+            logger.propagate = before
 
 
 # HTML -------------------------------------------------------------------------------------

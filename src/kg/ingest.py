@@ -62,6 +62,8 @@ class IngestReport:
 
     sources: list[Source] = field(default_factory=list)
     problems: list[InputError] = field(default_factory=list)
+    # files read in spite of damage their reader warned of: some of their text may be missing
+    notes: list[InputError] = field(default_factory=list)
 
 
 def decode(raw: bytes, path: Path) -> str:
@@ -244,6 +246,12 @@ def read_corpus(folder: str | Path, max_bytes: int = MAX_BYTES) -> IngestReport:
             )
             continue
         meta = manifest.get(rel) or manifest.get(path.name) or ManifestEntry(file=rel)
+        if extracted is not None and extracted.notes:
+            shown = "; ".join(extracted.notes[:3])
+            more = f" (and {len(extracted.notes) - 3} more)" if len(extracted.notes) > 3 else ""
+            report.notes.append(
+                InputError(path, f"read, but damaged; some text may be missing: {shown}{more}")
+            )
         if extracted is not None:
             meta = ManifestEntry(
                 file=meta.file,
