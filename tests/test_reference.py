@@ -291,6 +291,35 @@ def test_real_organizations() -> None:
     assert orgs["bo-chinh-tri"].name_en == "Politburo"
 
 
+def test_reference_bodies_have_the_kind_their_structure_gives() -> None:
+    """A hospital or a department of a ministry found in the reference data has the kind the
+    structural patterns give one found by its name ("other" before)."""
+    from kg.gazetteers import load_org_patterns
+
+    orgs = load_organizations(DATA_DIR / "organizations.csv")
+    pattern_kinds = {p.canonical: p.kind for p in load_org_patterns() if p.complement == "name"}
+    checked = 0
+    for head in ("Bệnh viện", "Cục", "Tổng cục"):
+        for org in orgs.values():
+            if org.name.startswith(head + " "):
+                assert org.kind == pattern_kinds[head], (org.id, org.kind)
+                checked += 1
+    assert checked >= 8
+
+
+def test_org_pattern_of_unknown_kind_names_file_and_line(tmp_path: Path) -> None:
+    from kg.errors import DataFileError
+    from kg.gazetteers import load_org_patterns
+
+    lines = (DATA_DIR / "org_patterns.csv").read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace(",local_council,", ",council,")
+    broken = tmp_path / "org_patterns.csv"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="kind 'council' is not one of") as info:
+        load_org_patterns(broken)
+    assert info.value.line == 4 and info.value.path == str(broken)
+
+
 @pytest.mark.parametrize(
     ("code", "ident"),
     [

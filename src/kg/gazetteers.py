@@ -17,6 +17,7 @@ from kg.errors import DataFileError
 from kg.lexicon import Lexicon, default_lexicon
 from kg.matching import PhraseIndex
 from kg.reference import (
+    ORGANIZATION_KINDS,
     DocType,
     Organization,
     Person,
@@ -67,6 +68,12 @@ def load_org_patterns(path: Path | None = None) -> tuple[OrgPattern, ...]:
             )
         if not row["head"].strip() or not row["canonical"].strip():
             raise DataFileError(path, "empty head or canonical name", reader.line_num)
+        if row["kind"] not in ORGANIZATION_KINDS:
+            raise DataFileError(
+                path,
+                f"kind {row['kind']!r} is not one of {sorted(ORGANIZATION_KINDS)}",
+                reader.line_num,
+            )
         patterns.append(
             OrgPattern(
                 row["head"].strip(), row["canonical"].strip(), row["kind"], row["complement"]

@@ -85,6 +85,20 @@ ORGANIZATION_KINDS = frozenset(
         "media",
         "court",
         "procuracy",
+        # bodies also named by their structure (org_patterns.csv: "Sở Y tế tỉnh …")
+        "local_government",
+        "local_council",
+        "police",
+        "military",
+        "department",
+        "institute",
+        "hospital",
+        "center",
+        "academy",
+        "university",
+        "company",
+        "association",
+        "fund",
         "other",
     }
 )
