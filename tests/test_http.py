@@ -340,6 +340,29 @@ def test_push_twice_leaves_one_copy_and_replace_replaces(
 
 
 @pytest.mark.parametrize("way", ["store", "update"])
+def test_named_graphs_of_a_file_are_pushed_as_one_graph_once(
+    way: str, oxigraph: str, tmp_path: Path
+) -> None:
+    """Regression: a triple held by several graphs of an N-Quads file was pushed once per
+    graph and counted so."""
+    path = tmp_path / "graphs.nq"
+    path.write_text(
+        '<http://example.org/a> <http://example.org/p> "x" .\n'
+        '<http://example.org/a> <http://example.org/p> "x" <http://example.org/g1> .\n'
+        '<http://example.org/b> <http://example.org/p> "y" <http://example.org/g1> .\n',
+        encoding="utf-8",
+    )
+    graph_iri = f"urn:kg:test:graphs-{way}"
+    target = (
+        ["--store", f"{oxigraph}/store"] if way == "store" else ["--update", f"{oxigraph}/update"]
+    )
+    result = kg_cli("push", str(path), *target, "--graph-iri", graph_iri)
+    assert result.exit_code == 0, result.stderr
+    assert "pushed 2 triples" in result.stderr
+    assert count(f"{oxigraph}/query", graph_iri) == 2
+
+
+@pytest.mark.parametrize("way", ["store", "update"])
 def test_blank_nodes_do_not_duplicate(way: str, oxigraph: str, tmp_path: Path) -> None:
     path = tmp_path / "blank.ttl"
     path.write_text(

@@ -359,7 +359,9 @@ def push(
     url, credentials = split_userinfo(store or update or "", credentials)
     from kg.sparql import open_graph
 
-    triples, skolemized = skolemize(q.triple for q in open_graph(graph))
+    # A file with named graphs (TriG, N-Quads, a store's export) goes into one target graph:
+    # a triple that several of its graphs hold is pushed, and counted, once.
+    triples, skolemized = skolemize(dict.fromkeys(q.triple for q in open_graph(graph)))
     target = "the default graph" if graph_iri is None else f"graph <{graph_iri}>"
     if store is not None:
         where = _with_query(
