@@ -25,7 +25,7 @@ from rdflib import Graph
 from kg.ingest import MAX_BYTES, IngestReport, Source, read_corpus
 from kg.namespaces import DEFAULT_BASE, PREFIXES, check_base
 from kg.parallel import DocumentResult, StageConfig, run_stage
-from kg.rdf import to_turtle
+from kg.rdf import rdflib_graph, to_turtle
 from kg.store import (
     DOCUMENTS_DIR,
     DatabaseWriter,
@@ -88,8 +88,7 @@ class BuildResult:
             graph = Graph()
             for prefix, namespace in self.prefixes.items():
                 graph.bind(prefix, namespace)
-            data = self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-            graph.parse(data=data, format="nt")
+            rdflib_graph(self.store.quads_for_pattern(None, None, None, ox.DefaultGraph()), graph)
             self._graph = graph
         return self._graph
 

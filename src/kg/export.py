@@ -102,13 +102,12 @@ def _turtle(triples: list[ox.Triple]) -> bytes:
     from rdflib import Graph
 
     from kg.namespaces import PREFIXES
-    from kg.rdf import to_turtle
+    from kg.rdf import rdflib_graph, to_turtle
 
     graph = Graph()
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)
-    graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
-    return to_turtle(graph)
+    return to_turtle(rdflib_graph(triples, graph))
 
 
 # --- JSON-LD ----------------------------------------------------------------------------------

@@ -36,12 +36,13 @@ import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import PROV, RDF, RDFS, SH, SKOS, XSD, NamespaceManager
+from rdflib.namespace import PROV, RDF, RDFS, SH, SKOS, NamespaceManager
 from rdflib.plugins.stores.memory import Memory
 from rdflib.term import Node
 
 from kg.errors import DataFileError, GraphError
 from kg.namespaces import KGO, PREFIXES
+from kg.rdf import rdflib_graph
 from kg.sparql import resource_dir
 
 Triple = tuple[Node, Node, Node]
@@ -62,7 +63,6 @@ GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
 }
 if hasattr(ox.RdfFormat, "JSON_LD"):  # pyoxigraph 0.5+
     GRAPH_FORMATS[".jsonld"] = ox.RdfFormat.JSON_LD
-_XSD_STRING = str(XSD.string)
 
 
 def _graph_format(path: Path) -> ox.RdfFormat:
@@ -83,28 +83,6 @@ def _read_triples(path: Path, rename_blank_nodes: bool = False) -> tuple[Graph, 
         raise _Unreadable("no such file")
     if not path.is_file():
         raise _Unreadable("not a file")
-    cache: dict[Any, Node] = {}
-
-    def term(t: Any) -> Node:
-        found = cache.get(t)
-        if found is not None:
-            return found
-        if isinstance(t, ox.NamedNode):
-            made: Node = URIRef(t.value)
-        elif isinstance(t, ox.BlankNode):
-            made = BNode(t.value)
-        elif isinstance(t, ox.Literal):
-            if t.language:
-                made = Literal(t.value, lang=t.language)
-            elif t.datatype.value == _XSD_STRING:
-                made = Literal(t.value)
-            else:
-                made = Literal(t.value, datatype=URIRef(t.datatype.value))
-        else:  # pragma: no cover - RDF-star triple terms
-            raise _Unreadable("RDF-star triple terms are not supported")
-        cache[t] = made
-        return made
-
     graph = Graph()
     try:
         parser = ox.parse(
@@ -113,7 +91,7 @@ def _read_triples(path: Path, rename_blank_nodes: bool = False) -> tuple[Graph, 
             base_iri=path.resolve().as_uri(),
             rename_blank_nodes=rename_blank_nodes,
         )
-        graph.addN((term(q.subject), term(q.predicate), term(q.object), graph) for q in parser)
+        rdflib_graph(parser, graph)
         prefixes = dict(getattr(parser, "prefixes", {}) or {})
     except (SyntaxError, ValueError, UnicodeDecodeError, OSError) as exc:
         raise _Unreadable(f"cannot parse as {fmt.name.replace('_', '-')}: {exc}") from exc
@@ -129,8 +107,8 @@ def load_graph(path: str | Path) -> Graph:
 
         from kg.store import open_store
 
-        data = open_store(path).dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-        graph = Graph().parse(data=data, format="nt")
+        store = open_store(path)
+        graph = rdflib_graph(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
         for prefix, namespace in PREFIXES.items():
             graph.bind(prefix, namespace, override=False)
         return graph
