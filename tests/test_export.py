@@ -142,6 +142,19 @@ def test_turtle_export_of_a_built_graph_has_its_triples_and_is_a_fixed_point(
     assert again.read_bytes() == exported["turtle"].read_bytes()
 
 
+def test_turtle_export_has_one_block_per_subject_in_order(exported: dict[str, Path]) -> None:
+    text = exported["turtle"].read_text(encoding="utf-8")
+    subjects = [
+        line.split(" ", 1)[0]
+        for line in text.splitlines()
+        if line and not line.startswith(("@prefix", "\t", " "))
+    ]
+    assert len(subjects) > 100
+    assert len(subjects) == len(set(subjects))  # every subject's triples in one block
+    iris = [s for s in subjects if s.startswith("<")]  # prefixed names sort as their IRIs
+    assert iris == sorted(iris)
+
+
 def test_output_is_deterministic(graph_file: Path, exported: dict[str, Path]) -> None:
     """Exporting again, or from another format, gives the same bytes."""
     from_trig = open_graph(exported["trig"])
