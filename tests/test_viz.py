@@ -245,6 +245,24 @@ def test_every_format_is_written(examples: Path, tmp_path: Path, suffix: str) ->
     assert not list(tmp_path.glob(".*.part"))
 
 
+@pytest.mark.parametrize("suffix", [".graphml", ".gexf", ".html"])
+def test_same_bytes_whatever_the_string_hashes(seeds: Path, tmp_path: Path, suffix: str) -> None:
+    """Regression: GraphML's keys were numbered in the order of a set of attribute names, so
+    two runs (with Python's per-process string hashing) wrote different files."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for seed in ("1", "2", "3"):
+        out = tmp_path / f"agencies-{seed}{suffix}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        command = [sys.executable, "-m", "kg", "viz", "agencies", str(seeds), "-o", str(out)]
+        subprocess.run(command, check=True, env=env, capture_output=True)
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] == outputs[2]
+
+
 @pytest.mark.parametrize("name", ["graph.pdf", "graph", "graph.html.txt"])
 def test_unknown_output_extension_is_an_error(examples: Path, tmp_path: Path, name: str) -> None:
     out = tmp_path / name
