@@ -156,6 +156,49 @@ def test_changed_configuration_rebuilds_the_whole_store(corpus: Path, tmp_path: 
     assert not any(s.startswith("https://w3id.org/kgvn/id/") for s in subjects)
 
 
+def test_turtle_after_a_configuration_change_is_the_new_configurations(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """Regression: a store rebuilt whole because the configuration changed kept each
+    document's triples from before (same document, same file name), and wrote its Turtle from
+    them."""
+    store_dir = tmp_path / "store"
+    turtle_of(corpus, tmp_path / "old.ttl", store=store_dir)
+    base = "https://example.org/kg/"
+    rebuilt = turtle_of(corpus, tmp_path / "new.ttl", store=store_dir, base=base)
+    assert b"<https://example.org/kg/source/" in rebuilt
+    assert rebuilt == turtle_of(corpus, tmp_path / "plain.ttl", base=base)
+    # and back: the first configuration's triples are made again, not found stale
+    again = turtle_of(corpus, tmp_path / "again.ttl", store=store_dir)
+    assert again == (tmp_path / "old.ttl").read_bytes()
+
+
+@pytest.mark.parametrize("which", [1, -1])
+def test_rebuild_writing_turtle_loads_the_first_documents_while_it_analyses(
+    corpus: Path, tmp_path: Path, which: int
+) -> None:
+    """With `turtle=True` a rebuild analyses the changed document in another process while
+    it loads the unchanged ones before it; the Turtle is still that of a clean build."""
+    store_dir = tmp_path / "store"
+    build_graph(corpus, store=store_dir)
+    changed = _documents(corpus)[which]
+    changed.write_text(
+        changed.read_text(encoding="utf-8")
+        + "\nPhó Thủ tướng Vũ Đức Đam chỉ đạo công tác phòng, chống dịch tại tỉnh Hải Dương.\n",
+        encoding="utf-8",
+    )
+    again = build_graph(corpus, store=store_dir, turtle=True)
+    assert again.analysed == 1
+    assert again._turtle_loaded == _documents(corpus).index(changed) > 0
+    assert turtle_of(corpus, tmp_path / "x.ttl") == _written(again, tmp_path / "again.ttl")
+    assert b"VN-61" in (tmp_path / "again.ttl").read_bytes()
+
+
+def _written(result: object, path: Path) -> bytes:
+    result.write_turtle(path)  # type: ignore[attr-defined]
+    return path.read_bytes()
+
+
 def test_manifest_metadata_is_part_of_a_documents_fingerprint(corpus: Path) -> None:
     source = read_corpus(corpus).sources[0]
     from dataclasses import replace

@@ -14,7 +14,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -64,6 +64,8 @@ class BuildResult:
     _graph: Graph | None = None
     _turtle_from: list[Path] | None = None  # a store's kept documents, in corpus order
     _turtle_key: str | None = None  # what a store's Turtle is made from (see turtle_key)
+    _turtle_store: ox.Store | None = None  # the first `_turtle_loaded` of `_turtle_from`
+    _turtle_loaded: int = 0
     _written_before: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -110,9 +112,10 @@ class BuildResult:
                     return False
         whole = self.store
         if self._turtle_from is not None:
-            whole = ox.Store()
-            for document in self._turtle_from:
+            whole = self._turtle_store or ox.Store()
+            for document in self._turtle_from[self._turtle_loaded :]:
                 whole.load(path=str(document), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+            self._turtle_store, self._turtle_loaded = whole, len(self._turtle_from)
         dump_turtle(whole, path, self.prefixes)
         if self._turtle_key is not None and self._state is not None:
             digest = _file_sha256(target)
@@ -148,6 +151,13 @@ def document_fingerprint(source: Source) -> str:
         ]
     )
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def stored_fingerprint(source: Source, config_key: str) -> str:
+    """What a store records for a document: its fingerprint under this configuration (kg's
+    code, reference data, options). The document's kept triples are named by it, so a build
+    under another configuration never takes them for its own."""
+    return hashlib.sha256(f"{config_key}\0{document_fingerprint(source)}".encode()).hexdigest()
 
 
 def turtle_key(config_key: str, fingerprints: list[str]) -> str:
@@ -199,13 +209,16 @@ def build_graph(
     executor: str = "local",
     scheduler: str | None = None,
     commit: bool = True,
+    turtle: bool = False,
 ) -> BuildResult:
     """Analyse every readable document of `corpus` into one graph. A document the pipeline
     cannot handle is reported and skipped; the others still make it into the graph.
 
     `jobs` worker processes (or a Dask cluster: `executor="dask"`, `scheduler=ADDRESS`) run the
     per-document stage. With `store`, the graph goes to that persistent store, and only
-    documents that changed since its last build are analysed again.
+    documents that changed since its last build are analysed again. `turtle` says the caller
+    will call `write_turtle`: a store build that analyses a few documents again then loads
+    the unchanged ones that come before them for the Turtle while another process analyses.
     """
     config = StageConfig(data_dir=str(data_dir) if data_dir else None, base=check_base(base))
     report = read_corpus(corpus, max_bytes=max_bytes)
@@ -222,7 +235,7 @@ def build_graph(
 
     folder = Path(store)
     with locked(folder):
-        return _build_into_store(folder, report, stage, commit)
+        return _build_into_store(folder, report, stage, commit, turtle)
 
 
 @dataclass(frozen=True)
@@ -255,10 +268,11 @@ class _Stage:
 
 
 def _succeeded(
-    result: BuildResult, stage: _Stage, sources: list[Source]
+    result: BuildResult, stage: _Stage, sources: list[Source], docs: Iterable[DocumentResult] = ()
 ) -> Iterator[DocumentResult]:
-    """The documents the stage could analyse, counted; the others' failures are recorded."""
-    for doc in stage.run(sources):
+    """The documents the stage could analyse (or of `docs`, analysed already), counted; the
+    others' failures are recorded."""
+    for doc in docs or stage.run(sources):
         if doc.failure:
             result.failures.append(doc.failure)
             continue
@@ -277,13 +291,13 @@ def _fill_fresh(
     by_path = {source.path: source for source in sources}
     for doc in _succeeded(result, stage, sources):
         writer.spool(doc.ntriples, doc.graph)
-        fingerprint = document_fingerprint(by_path[doc.path])
+        fingerprint = stored_fingerprint(by_path[doc.path], str(state.config))
         writer.keep_document(fingerprint, doc.ntriples)
         state.documents[doc.path] = {"fingerprint": fingerprint, "graph": doc.graph}
 
 
 def _build_into_store(
-    folder: Path, report: IngestReport, stage: _Stage, commit: bool
+    folder: Path, report: IngestReport, stage: _Stage, commit: bool, turtle: bool = False
 ) -> BuildResult:
     previous = read_state(folder)
     remove_leftovers(folder, previous)
@@ -295,7 +309,10 @@ def _build_into_store(
     result = BuildResult(report, writer.store, stage.config.base, _writer=writer, _state=state)
     try:
         if incremental:
-            _update(result, writer, previous, state, report.sources, stage)
+            prepared = _PreparedTurtle(folder, previous) if turtle else None
+            _update(result, writer, previous, state, report.sources, stage, prepared)
+            if prepared is not None and prepared.loaded:
+                result._turtle_store, result._turtle_loaded = prepared.store, prepared.loaded
         else:
             _fill_fresh(result, writer, report.sources, stage, state)
         result.store = writer.finish()
@@ -320,9 +337,11 @@ def _update(
     state: StoreState,
     sources: list[Source],
     stage: _Stage,
+    prepared: _PreparedTurtle | None = None,
 ) -> None:
     """Bring a copy of the previous database up to date with the corpus as it is now."""
-    fingerprints = {source.path: document_fingerprint(source) for source in sources}
+    config_key = str(state.config)
+    fingerprints = {source.path: stored_fingerprint(source, config_key) for source in sources}
     changed = []
     for source in sources:
         old = previous.documents.get(source.path)
@@ -337,10 +356,60 @@ def _update(
             writer.remove_document(str(old["graph"]))
             if path not in fingerprints:
                 result.removed += 1
-    for doc in _succeeded(result, stage, changed):
+    analysed: list[DocumentResult] = []
+    if prepared is not None and changed and stage.executor == "local":
+        if len(changed) <= _BESIDE_AT_MOST:
+            first = sources.index(changed[0])
+            analysed = _analyse_beside(changed, stage, lambda: prepared.load(sources[:first]))
+    for doc in _succeeded(result, stage, changed, analysed):
         writer.add_document(doc.ntriples, doc.graph)
         writer.keep_document(fingerprints[doc.path], doc.ntriples)
         state.documents[doc.path] = {"fingerprint": fingerprints[doc.path], "graph": doc.graph}
+
+
+# A rebuild that analyses this many documents or fewer runs them in one other process while this
+# one loads the Turtle's first documents: starting spaCy (~0.7 s) then costs no time of its own.
+_BESIDE_AT_MOST = 16
+
+
+class _PreparedTurtle:
+    """The in-memory database a store's Turtle is dumped from, loaded ahead of time with the
+    unchanged documents that come first in corpus order."""
+
+    def __init__(self, folder: Path, previous: StoreState) -> None:
+        self.folder = folder
+        self.previous = previous
+        self.store = ox.Store()
+        self.loaded = 0
+
+    def load(self, sources: list[Source]) -> None:
+        for source in sources:
+            entry = self.previous.documents[source.path]
+            document = self.folder / DOCUMENTS_DIR / f"{entry['fingerprint']}.nt"
+            self.store.load(path=str(document), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+            self.loaded += 1
+
+
+def _analyse_beside(
+    sources: list[Source], stage: _Stage, meanwhile: Callable[[], None]
+) -> list[DocumentResult]:
+    """`sources` analysed in another process (forked before spaCy is imported here, so it
+    imports it itself) while `meanwhile` runs in this one."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from kg.parallel import analyse_batch
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        future = pool.submit(analyse_batch, sources, stage.config)
+        meanwhile()
+        docs = future.result()
+    for done, doc in enumerate(docs, start=1):
+        if stage.progress:
+            stage.progress(done, len(docs), doc.path)
+    return docs
 
 
 def default_file_mode() -> int:

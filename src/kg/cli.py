@@ -138,6 +138,7 @@ def build(
             scheduler=scheduler,
             max_bytes=int(max_size * 1_000_000),
             commit=False,
+            turtle=output is not None,
         )
     except KgError as exc:
         _fail(str(exc))
