@@ -16,7 +16,7 @@ from kg.cli import main
 from kg.errors import KgError
 from kg.ingest import read_corpus
 from kg.sparql import canned_names, open_graph, query
-from kg.store import STATE_FILE, StoreError, open_store, read_state
+from kg.store import STATE_FILE, StoreError, open_store, read_state, triple_count
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "corpus"
@@ -192,6 +192,8 @@ def test_rebuild_writing_turtle_loads_the_first_documents_while_it_analyses(
     assert again._turtle_loaded == _documents(corpus).index(changed) > 0
     assert turtle_of(corpus, tmp_path / "x.ttl") == _written(again, tmp_path / "again.ttl")
     assert b"VN-61" in (tmp_path / "again.ttl").read_bytes()
+    # counted in the Turtle's in-memory database now, as the store counts them
+    assert again.triples == build_graph(corpus).triples == triple_count(open_store(store_dir))
 
 
 def _written(result: object, path: Path) -> bytes:

@@ -57,7 +57,6 @@ class BuildResult:
     documents: int = 0  # documents in the graph
     analysed: int = 0  # of which analysed in this build (the others were unchanged)
     removed: int = 0  # documents dropped since the previous build of the store
-    triples: int = 0
     failures: list[str] = field(default_factory=list)
     _writer: DatabaseWriter | None = None
     _state: StoreState | None = None
@@ -67,6 +66,24 @@ class BuildResult:
     _turtle_store: ox.Store | None = None  # the first `_turtle_loaded` of `_turtle_from`
     _turtle_loaded: int = 0
     _written_before: dict[str, dict[str, str]] = field(default_factory=dict)
+    _triples: int | None = None
+
+    @property
+    def triples(self) -> int:
+        """Triples in the graph: counted when first asked, in the in-memory database the
+        Turtle was written from if there is one (quicker than on disk)."""
+        if self._triples is None:
+            whole = self.store
+            if self._turtle_store is not None and self._turtle_loaded == len(
+                self._turtle_from or ()
+            ):
+                whole = self._turtle_store
+            self._triples = triple_count(whole)
+        return self._triples
+
+    @triples.setter
+    def triples(self, value: int) -> None:
+        self._triples = value
 
     @property
     def problems(self) -> list[str]:
@@ -316,7 +333,6 @@ def _build_into_store(
         else:
             _fill_fresh(result, writer, report.sources, stage, state)
         result.store = writer.finish()
-        result.triples = triple_count(result.store)
         order = [source.path for source in report.sources]
         result._turtle_from = document_files(folder, state, order)
         kept = [state.documents[path] for path in order if path in state.documents]
