@@ -267,9 +267,10 @@ def kg_build(
 BASELINE_TOKENIZER = "spacy-blank-vi"
 
 
-def tokenizer_baseline(texts: list[str]) -> dict[str, Any]:
+def tokenizer_baseline(texts: list[str], repeat: int = 3) -> dict[str, Any]:
     """Characters/s of spaCy's blank Vietnamese tokenizer (no pyvi) and of kg's tokenizer,
-    each over every text once (after one warm-up text)."""
+    each over every text (after one warm-up text), the median of `repeat` passes, as the
+    builds it is compared with are medians too."""
     import spacy
 
     import kg.pipeline  # noqa: F401  (registers kg.vi_tokenizer.v1)
@@ -285,10 +286,18 @@ def tokenizer_baseline(texts: list[str]) -> dict[str, Any]:
     for name, nlp in candidates.items():
         tokenizer = nlp.tokenizer
         tokenizer(texts[0])
-        started = time.perf_counter()
-        tokens = sum(len(tokenizer(text)) for text in texts)
-        seconds = time.perf_counter() - started
-        out[name] = {"seconds": round(seconds, 4), "chars_per_s": chars / seconds, "tokens": tokens}
+        passes = []
+        for _ in range(max(1, repeat)):
+            started = time.perf_counter()
+            tokens = sum(len(tokenizer(text)) for text in texts)
+            passes.append(time.perf_counter() - started)
+        seconds = statistics.median(passes)
+        out[name] = {
+            "seconds": round(seconds, 4),
+            "chars_per_s": chars / seconds,
+            "tokens": tokens,
+            "passes_seconds": [round(p, 4) for p in passes],
+        }
     out["baseline"] = BASELINE_TOKENIZER
     out["chars_per_s"] = out[BASELINE_TOKENIZER]["chars_per_s"]
     return out
@@ -643,7 +652,7 @@ def run_size(
     }
 
     log("  tokenizer baselines")
-    entry["tokenizer"] = tokenizer_baseline(texts)
+    entry["tokenizer"] = tokenizer_baseline(texts, 1 if scale else args.build_repeat)
     del texts
 
     jobs_one = 1 if caps.parallel else None
