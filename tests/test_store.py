@@ -187,13 +187,23 @@ def test_rebuild_writing_turtle_loads_the_first_documents_while_it_analyses(
         + "\nPhó Thủ tướng Vũ Đức Đam chỉ đạo công tác phòng, chống dịch tại tỉnh Hải Dương.\n",
         encoding="utf-8",
     )
-    again = build_graph(corpus, store=store_dir, turtle=True)
+    again = build_graph(corpus, store=store_dir, turtle=True, jobs=2)
     assert again.analysed == 1
     assert again._turtle_loaded == _documents(corpus).index(changed) > 0
     assert turtle_of(corpus, tmp_path / "x.ttl") == _written(again, tmp_path / "again.ttl")
     assert b"VN-61" in (tmp_path / "again.ttl").read_bytes()
     # counted in the Turtle's in-memory database now, as the store counts them
     assert again.triples == build_graph(corpus).triples == triple_count(open_store(store_dir))
+
+
+def test_rebuild_with_one_job_stays_in_one_process(corpus: Path, tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    build_graph(corpus, store=store_dir)
+    changed = _documents(corpus)[-1]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nThêm một câu.\n", "utf-8")
+    again = build_graph(corpus, store=store_dir, turtle=True, jobs=1)
+    assert again.analysed == 1 and again._turtle_store is None  # nothing loaded beside
+    assert _written(again, tmp_path / "one.ttl") == turtle_of(corpus, tmp_path / "x.ttl")
 
 
 def _written(result: object, path: Path) -> bytes:

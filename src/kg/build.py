@@ -373,7 +373,7 @@ def _update(
             if path not in fingerprints:
                 result.removed += 1
     analysed: list[DocumentResult] = []
-    if prepared is not None and changed and stage.executor == "local":
+    if prepared is not None and changed and stage.executor == "local" and stage.jobs > 1:
         if len(changed) <= _BESIDE_AT_MOST:
             first = sources.index(changed[0])
             analysed = _analyse_beside(changed, stage, lambda: prepared.load(sources[:first]))
@@ -383,8 +383,9 @@ def _update(
         state.documents[doc.path] = {"fingerprint": fingerprints[doc.path], "graph": doc.graph}
 
 
-# A rebuild that analyses this many documents or fewer runs them in one other process while this
-# one loads the Turtle's first documents: starting spaCy (~0.7 s) then costs no time of its own.
+# A rebuild with more than one job that analyses this many documents or fewer runs them in one
+# other process while this one loads the Turtle's first documents: starting spaCy (~0.7 s)
+# then costs no time of its own. With --jobs 1 everything stays in one process.
 _BESIDE_AT_MOST = 16
 
 
