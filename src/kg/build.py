@@ -24,7 +24,7 @@ from rdflib import Graph
 
 from kg.ingest import MAX_BYTES, IngestReport, Source, read_corpus
 from kg.namespaces import DEFAULT_BASE, PREFIXES, check_base
-from kg.parallel import DocumentResult, StageConfig, run_stage
+from kg.parallel import DocumentResult, StageConfig, analyse_beside, run_stage
 from kg.rdf import rdflib_graph, to_turtle
 from kg.store import (
     DOCUMENTS_DIR,
@@ -245,7 +245,7 @@ def build_graph(
         # follows the order of loading, which is the corpus order whatever ran the stage.
         # Loading is lenient (a third faster): kg wrote the N-Triples, from a checked base.
         result = BuildResult(report, ox.Store(), base)
-        for doc in _succeeded(result, stage, report.sources):
+        for doc in _succeeded(result, stage.run(report.sources)):
             result.store.load(input=doc.ntriples, format=ox.RdfFormat.N_TRIPLES, lenient=True)
         result.triples = triple_count(result.store)
         return result
@@ -264,6 +264,13 @@ class _Stage:
     executor: str = "local"
     scheduler: str | None = None
     progress: Progress | None = None
+
+    def report(self, docs: list[DocumentResult]) -> list[DocumentResult]:
+        """Progress for documents analysed outside `run`."""
+        for done, doc in enumerate(docs, start=1):
+            if self.progress:
+                self.progress(done, len(docs), doc.path)
+        return docs
 
     def run(self, sources: list[Source]) -> Iterator[DocumentResult]:
         total, done = len(sources), 0
@@ -284,12 +291,9 @@ class _Stage:
         )
 
 
-def _succeeded(
-    result: BuildResult, stage: _Stage, sources: list[Source], docs: Iterable[DocumentResult] = ()
-) -> Iterator[DocumentResult]:
-    """The documents the stage could analyse (or of `docs`, analysed already), counted; the
-    others' failures are recorded."""
-    for doc in docs or stage.run(sources):
+def _succeeded(result: BuildResult, docs: Iterable[DocumentResult]) -> Iterator[DocumentResult]:
+    """The documents the stage could analyse, counted; the others' failures are recorded."""
+    for doc in docs:
         if doc.failure:
             result.failures.append(doc.failure)
             continue
@@ -306,7 +310,7 @@ def _fill_fresh(
     state: StoreState,
 ) -> None:
     by_path = {source.path: source for source in sources}
-    for doc in _succeeded(result, stage, sources):
+    for doc in _succeeded(result, stage.run(sources)):
         writer.spool(doc.ntriples, doc.graph)
         fingerprint = stored_fingerprint(by_path[doc.path], str(state.config))
         writer.keep_document(fingerprint, doc.ntriples)
@@ -372,12 +376,20 @@ def _update(
             writer.remove_document(str(old["graph"]))
             if path not in fingerprints:
                 result.removed += 1
-    analysed: list[DocumentResult] = []
-    if prepared is not None and changed and stage.executor == "local" and stage.jobs > 1:
-        if len(changed) <= _BESIDE_AT_MOST:
-            first = sources.index(changed[0])
-            analysed = _analyse_beside(changed, stage, lambda: prepared.load(sources[:first]))
-    for doc in _succeeded(result, stage, changed, analysed):
+    results: Iterable[DocumentResult]
+    if (
+        prepared is not None
+        and 0 < len(changed) <= _BESIDE_AT_MOST
+        and stage.executor == "local"
+        and stage.jobs > 1
+    ):
+        first = sources.index(changed[0])
+        results = stage.report(
+            analyse_beside(changed, stage.config, lambda: prepared.load(sources[:first]))
+        )
+    else:
+        results = stage.run(changed)
+    for doc in _succeeded(result, results):
         writer.add_document(doc.ntriples, doc.graph)
         writer.keep_document(fingerprints[doc.path], doc.ntriples)
         state.documents[doc.path] = {"fingerprint": fingerprints[doc.path], "graph": doc.graph}
@@ -400,33 +412,10 @@ class _PreparedTurtle:
         self.loaded = 0
 
     def load(self, sources: list[Source]) -> None:
-        for source in sources:
-            entry = self.previous.documents[source.path]
-            document = self.folder / DOCUMENTS_DIR / f"{entry['fingerprint']}.nt"
+        paths = [source.path for source in sources]
+        for document in document_files(self.folder, self.previous, paths):
             self.store.load(path=str(document), format=ox.RdfFormat.N_TRIPLES, lenient=True)
             self.loaded += 1
-
-
-def _analyse_beside(
-    sources: list[Source], stage: _Stage, meanwhile: Callable[[], None]
-) -> list[DocumentResult]:
-    """`sources` analysed in another process (forked before spaCy is imported here, so it
-    imports it itself) while `meanwhile` runs in this one."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from kg.parallel import analyse_batch
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        future = pool.submit(analyse_batch, sources, stage.config)
-        meanwhile()
-        docs = future.result()
-    for done, doc in enumerate(docs, start=1):
-        if stage.progress:
-            stage.progress(done, len(docs), doc.path)
-    return docs
 
 
 def default_file_mode() -> int:

@@ -126,10 +126,8 @@ def run_local(
             for source in sources:
                 yield analyse_document(source, config)
             return
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         in_flight: deque[Future[list[DocumentResult]]] = deque()
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
             for start in range(0, len(sources), _BATCH):
                 batch = sources[start : start + _BATCH]
                 in_flight.append(pool.submit(analyse_batch, batch, config))
@@ -140,6 +138,23 @@ def run_local(
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
+
+
+def _pool_context() -> Any:
+    """Fork where the platform can (workers share the parent's pipeline), else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def analyse_beside(
+    sources: Sequence[Source], config: StageConfig, meanwhile: Callable[[], None]
+) -> list[DocumentResult]:
+    """`sources` analysed in one other process while `meanwhile` runs in this one: forked
+    before this process imports spaCy, the other imports it, and that costs no time here."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=_pool_context()) as pool:
+        future = pool.submit(analyse_batch, sources, config)
+        meanwhile()
+        return future.result()
 
 
 def run_dask(
