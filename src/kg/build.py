@@ -133,11 +133,9 @@ class BuildResult:
             for document in self._turtle_from[self._turtle_loaded :]:
                 whole.load(path=str(document), format=ox.RdfFormat.N_TRIPLES, lenient=True)
             self._turtle_store, self._turtle_loaded = whole, len(self._turtle_from)
-        dump_turtle(whole, path, self.prefixes)
+        digest = dump_turtle(whole, path, self.prefixes)
         if self._turtle_key is not None and self._state is not None:
-            digest = _file_sha256(target)
-            if digest is not None:
-                self._state.outputs[target] = {"graph": self._turtle_key, "sha256": digest}
+            self._state.outputs[target] = {"graph": self._turtle_key, "sha256": digest}
         return True
 
     def commit(self) -> None:

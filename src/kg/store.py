@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -292,11 +293,29 @@ def document_files(folder: Path, state: StoreState, order: Iterable[str]) -> lis
     return files
 
 
-def dump_turtle(store: ox.Store, output: str | Path, prefixes: dict[str, str]) -> None:
-    """Write the whole graph as Turtle, atomically (see `kg.build.atomic_output`)."""
+def dump_turtle(store: ox.Store, output: str | Path, prefixes: dict[str, str]) -> str:
+    """Write the whole graph as Turtle, atomically (see `kg.build.atomic_output`); returns the
+    SHA-256 of the bytes written."""
     from kg.build import atomic_output
 
     with atomic_output(output) as handle:
+        hashed = _HashingWriter(handle)
         store.dump(
-            handle, format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=prefixes
+            hashed, format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=prefixes
         )
+    return hashed.digest.hexdigest()
+
+
+class _HashingWriter:
+    """A binary file that hashes what goes through it."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.handle.write(data)
+
+    def flush(self) -> None:
+        self.handle.flush()
