@@ -17,6 +17,7 @@ from kg.errors import KgError
 from kg.ingest import read_corpus
 from kg.sparql import canned_names, open_graph, query
 from kg.store import STATE_FILE, StoreError, open_store, read_state, triple_count
+from kg.turtle import TurtleSegments
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "corpus"
@@ -173,37 +174,64 @@ def test_turtle_after_a_configuration_change_is_the_new_configurations(
     assert again == (tmp_path / "old.ttl").read_bytes()
 
 
-@pytest.mark.parametrize("which", [1, -1])
-def test_rebuild_writing_turtle_loads_the_first_documents_while_it_analyses(
-    corpus: Path, tmp_path: Path, which: int
+def _no_full_turtle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make writing a store's whole Turtle fail: what follows must patch the file."""
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the whole Turtle was written instead of patching it")
+
+    monkeypatch.setattr(TurtleSegments, "add", refuse)
+
+
+def _add_sentence(path: Path, sentence: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + sentence + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    ["first", "middle", "last", "remove-first", "remove-middle", "add", "two", "blank-first"],
+)
+def test_rebuild_patches_the_turtle_it_wrote_into_the_bytes_of_a_clean_build(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str
 ) -> None:
-    """With `turtle=True` a rebuild analyses the changed document in another process while
-    it loads the unchanged ones before it; the Turtle is still that of a clean build."""
-    store_dir = tmp_path / "store"
-    build_graph(corpus, store=store_dir)
-    changed = _documents(corpus)[which]
-    changed.write_text(
-        changed.read_text(encoding="utf-8")
-        + "\nPhó Thủ tướng Vũ Đức Đam chỉ đạo công tác phòng, chống dịch tại tỉnh Hải Dương.\n",
-        encoding="utf-8",
-    )
-    again = build_graph(corpus, store=store_dir, turtle=True, jobs=2)
-    assert again.analysed == 1
-    assert again._turtle_loaded == _documents(corpus).index(changed) > 0
-    assert turtle_of(corpus, tmp_path / "x.ttl") == _written(again, tmp_path / "again.ttl")
-    assert b"VN-61" in (tmp_path / "again.ttl").read_bytes()
-    # counted in the Turtle's in-memory database now, as the store counts them
+    """Only the changed documents' segments, and those of documents that now are (or no
+    longer are) the first to state one of their triples, are made again; the bytes are those
+    of a clean build, whichever document changed and however."""
+    store_dir, out = tmp_path / "store", tmp_path / "graph.ttl"
+    build_graph(corpus, store=store_dir).write_turtle(out)
+    docs = _documents(corpus)
+    sentence = "Phó Thủ tướng Vũ Đức Đam chỉ đạo công tác phòng, chống dịch tại tỉnh Hải Dương."
+    if edit in ("first", "middle", "last"):
+        _add_sentence(docs[{"first": 0, "middle": 1, "last": -1}[edit]], sentence)
+    elif edit.startswith("remove"):
+        docs[0 if edit == "remove-first" else 1].unlink()  # its triples' first stater changes
+    elif edit == "add":
+        (corpus / "2021-08-01_them.txt").write_text(sentence + "\n", encoding="utf-8")
+    elif edit == "two":
+        _add_sentence(docs[0], sentence)
+        _add_sentence(docs[2], "Bộ Y tế chủ trì, phối hợp với tỉnh Bắc Giang.")
+    else:  # the first document loses what it shared with the others
+        docs[0].write_text("Văn bản không có nội dung.\n", encoding="utf-8")
+    with monkeypatch.context() as patched:
+        _no_full_turtle(patched)
+        again = build_graph(corpus, store=store_dir, turtle=True, jobs=2)
+        assert again.write_turtle(out) is True
+    assert out.read_bytes() == turtle_of(corpus, tmp_path / "plain.ttl")
     assert again.triples == build_graph(corpus).triples == triple_count(open_store(store_dir))
 
 
-def test_rebuild_with_one_job_stays_in_one_process(corpus: Path, tmp_path: Path) -> None:
-    store_dir = tmp_path / "store"
-    build_graph(corpus, store=store_dir)
-    changed = _documents(corpus)[-1]
-    changed.write_text(changed.read_text(encoding="utf-8") + "\nThêm một câu.\n", "utf-8")
-    again = build_graph(corpus, store=store_dir, turtle=True, jobs=1)
-    assert again.analysed == 1 and again._turtle_store is None  # nothing loaded beside
-    assert _written(again, tmp_path / "one.ttl") == turtle_of(corpus, tmp_path / "x.ttl")
+def test_a_rebuild_without_the_record_of_the_file_writes_it_whole(
+    corpus: Path, tmp_path: Path
+) -> None:
+    store_dir, out = tmp_path / "store", tmp_path / "graph.ttl"
+    build_graph(corpus, store=store_dir).write_turtle(out)
+    state = json.loads((store_dir / STATE_FILE).read_text(encoding="utf-8"))
+    for record in state["outputs"].values():
+        record["segments"] = record["segments"][1:]  # does not fit the file any more
+    (store_dir / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
+    _add_sentence(_documents(corpus)[1], "Bộ Y tế chủ trì, phối hợp với tỉnh Bắc Giang.")
+    build_graph(corpus, store=store_dir, jobs=1).write_turtle(out)
+    assert out.read_bytes() == turtle_of(corpus, tmp_path / "plain.ttl")
 
 
 def _written(result: object, path: Path) -> bytes:
@@ -416,3 +444,43 @@ def test_a_turtle_file_changed_since_it_was_written_is_written_again(
     again = invoke("build", corpus, "--store", store, "-o", out, "--no-validate")
     assert again.exit_code == 0 and "already up to date" not in again.output
     assert out.read_bytes() == expected
+
+
+def test_a_rebuild_gives_its_few_documents_to_the_worker_started_beforehand(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With more than one job, a worker starts importing spaCy before the corpus is read; a
+    rebuild that then finds a few changed documents has them analysed there."""
+    from kg.parallel import Prestarted
+
+    store_dir = tmp_path / "store"
+    build_graph(corpus, store=store_dir)
+    _add_sentence(_documents(corpus)[1], "Bộ Y tế chủ trì, phối hợp với tỉnh Bắc Giang.")
+    collected = []
+    original = Prestarted.results
+
+    def results(self: Prestarted) -> list:  # type: ignore[type-arg]
+        collected.append(self._process.pid)
+        return original(self)
+
+    monkeypatch.setattr(Prestarted, "results", results)
+    again = build_graph(corpus, store=store_dir, turtle=True, jobs=2)
+    assert again.analysed == 1 and len(collected) == 1
+    assert _written(again, tmp_path / "a.ttl") == turtle_of(corpus, tmp_path / "b.ttl")
+    # with one job, or nothing to analyse, no worker is used
+    assert build_graph(corpus, store=store_dir, jobs=2).analysed == 0
+    _add_sentence(_documents(corpus)[2], "Bộ Y tế chủ trì.")
+    assert build_graph(corpus, store=store_dir, jobs=1).analysed == 1
+    assert len(collected) == 1
+
+
+def test_a_prestarted_worker_that_died_leaves_the_work_to_this_process(corpus: Path) -> None:
+    from kg.parallel import Prestarted, StageConfig, analyse_batch
+
+    sources = read_corpus(corpus).sources[:2]
+    worker = Prestarted(StageConfig())
+    worker._process.kill()
+    worker._process.join()
+    worker.submit(sources)
+    assert worker.results() == analyse_batch(sources, StageConfig())
+    assert not worker._process.is_alive()

@@ -2,10 +2,12 @@
 processes or on a Dask cluster), merge the documents' triples in an Oxigraph database, write
 Turtle atomically.
 
-The database is an in-memory one, or with `store=DIR` a persistent one (see kg.store) that
-later builds update incrementally: only documents whose fingerprint changed are analysed again.
-The Turtle is dumped from an in-memory database loaded document by document in corpus order,
-so full, incremental and parallel builds of the same corpus write the same bytes.
+Without a store the graph is kept as Turtle segments (see kg.turtle) and loaded into an
+in-memory database only when asked for; with `store=DIR` it goes to a persistent database (see
+kg.store) that later builds update incrementally: only documents whose fingerprint changed are
+analysed again, and the Turtle file the store wrote last is patched where it can differ. The
+Turtle is a function of the documents' triples in corpus order, so full, incremental and
+parallel builds of the same corpus write the same bytes.
 """
 
 from __future__ import annotations
@@ -17,68 +19,92 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 import pyoxigraph as ox
-from rdflib import Graph
 
+from kg.errors import KgError
 from kg.ingest import MAX_BYTES, IngestReport, Source, read_corpus
 from kg.namespaces import DEFAULT_BASE, PREFIXES, check_base
-from kg.parallel import DocumentResult, StageConfig, analyse_beside, run_stage
-from kg.rdf import rdflib_graph, to_turtle
+from kg.parallel import DocumentResult, Prestarted, StageConfig, run_stage
 from kg.store import (
     DOCUMENTS_DIR,
     DatabaseWriter,
     StoreState,
     database_path,
     document_files,
-    dump_turtle,
+    is_store,
     locked,
     read_state,
+    record_output,
     remove_leftovers,
     triple_count,
 )
+from kg.turtle import (
+    Change,
+    SpliceError,
+    TurtleRecord,
+    TurtleSegments,
+    ntriples_lines,
+    splice,
+)
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 Progress = Callable[[int, int, str], None]  # (documents done, documents to analyse, path)
 
 
 @dataclass
 class BuildResult:
-    """The outcome of a build: the merged graph in an Oxigraph store, and what was skipped.
+    """The outcome of a build: the merged graph, and what was skipped.
 
-    `graph` gives the same graph as an rdflib Graph (made on first use; fine for small and
-    medium corpora). With a persistent store and `commit=False`, call `commit()` to make the
-    new database current or `discard()` to keep the previous one.
+    `store` gives the graph in an Oxigraph store and `graph` as an rdflib Graph (each made on
+    first use for a build without a store; an rdflib Graph is fine for small and medium
+    corpora). With a persistent store and `commit=False`, call `commit()` to make the new
+    database current or `discard()` to keep the previous one.
     """
 
     report: IngestReport
-    store: ox.Store
     base: str = DEFAULT_BASE
     documents: int = 0  # documents in the graph
     analysed: int = 0  # of which analysed in this build (the others were unchanged)
     removed: int = 0  # documents dropped since the previous build of the store
     failures: list[str] = field(default_factory=list)
+    _store: ox.Store | None = None
+    _segments: TurtleSegments | None = None  # the Turtle, made as the documents came
     _writer: DatabaseWriter | None = None
     _state: StoreState | None = None
     _graph: Graph | None = None
-    _turtle_from: list[Path] | None = None  # a store's kept documents, in corpus order
+    _folder: Path | None = None  # the store's folder
+    _order: list[str] = field(default_factory=list)  # the store's documents, corpus order
+    _change: Change | None = None  # how a store's documents changed in this build
     _turtle_key: str | None = None  # what a store's Turtle is made from (see turtle_key)
-    _turtle_store: ox.Store | None = None  # the first `_turtle_loaded` of `_turtle_from`
-    _turtle_loaded: int = 0
-    _written_before: dict[str, dict[str, str]] = field(default_factory=dict)
+    _written_before: dict[str, dict[str, Any]] = field(default_factory=dict)
     _triples: int | None = None
 
     @property
+    def store(self) -> ox.Store:
+        if self._store is None:
+            store = ox.Store()
+            if self._segments is not None:
+                turtle = b"".join(self._segments.turtle())
+                store.load(input=turtle, format=ox.RdfFormat.TURTLE, lenient=True)
+            self._store = store
+        return self._store
+
+    @store.setter
+    def store(self, value: ox.Store) -> None:
+        self._store = value
+
+    @property
     def triples(self) -> int:
-        """Triples in the graph: counted when first asked, in the in-memory database the
-        Turtle was written from if there is one (quicker than on disk)."""
+        """Triples in the graph, counted when first asked."""
         if self._triples is None:
-            whole = self.store
-            if self._turtle_store is not None and self._turtle_loaded == len(
-                self._turtle_from or ()
-            ):
-                whole = self._turtle_store
-            self._triples = triple_count(whole)
+            if self._segments is not None:
+                self._triples = self._segments.triples
+            else:
+                self._triples = triple_count(self.store)
         return self._triples
 
     @triples.setter
@@ -103,40 +129,69 @@ class BuildResult:
 
     @property
     def graph(self) -> Graph:
+        from rdflib import Graph
+
         if self._graph is None:
             graph = Graph()
             for prefix, namespace in self.prefixes.items():
                 graph.bind(prefix, namespace)
+            from kg.rdf import rdflib_graph
+
             rdflib_graph(self.store.quads_for_pattern(None, None, None, ox.DefaultGraph()), graph)
             self._graph = graph
         return self._graph
 
     def write_turtle(self, path: str | Path) -> bool:
-        """Write the whole graph to `path` as Turtle, atomically. A build without a store
-        dumps its in-memory database, loaded in corpus order; a store's on-disk database orders
-        triples otherwise, so its kept documents are loaded in that order into memory first:
-        every kind of build writes the same bytes.
+        """Write the whole graph to `path` as Turtle (see kg.turtle), atomically.
 
         With a store, a file this store wrote for the same graph and still holding the same
         bytes is left as it is (False is returned): a rebuild that changed nothing costs no
-        Turtle."""
+        Turtle. A file it wrote for the previous build is patched: only the segments of the
+        documents that changed, and of those whose segment they change, are made again."""
         target = str(Path(path).resolve())
-        if self._turtle_key is not None and self._state is not None:
-            before = self._written_before.get(target)
-            if before and before.get("graph") == self._turtle_key:
+        before = self._written_before.get(target)
+        if self._turtle_key is not None and self._state is not None and before:
+            if before.get("graph") == self._turtle_key:
                 if _file_sha256(target) == before.get("sha256"):
                     self._state.outputs[target] = before
                     return False
-        whole = self.store
-        if self._turtle_from is not None:
-            whole = self._turtle_store or ox.Store()
-            for document in self._turtle_from[self._turtle_loaded :]:
-                whole.load(path=str(document), format=ox.RdfFormat.N_TRIPLES, lenient=True)
-            self._turtle_store, self._turtle_loaded = whole, len(self._turtle_from)
-        digest = dump_turtle(whole, path, self.prefixes)
+        with atomic_output(path) as handle:
+            record = self._write_turtle_to(handle, target, before)
         if self._turtle_key is not None and self._state is not None:
-            self._state.outputs[target] = {"graph": self._turtle_key, "sha256": digest}
+            entry = {"graph": self._turtle_key, **record.to_json()}
+            self._state.outputs[target] = entry
+            if self._writer is None and self._folder is not None:  # committed already
+                record_output(self._folder, self._state.database, target, entry)
         return True
+
+    def _write_turtle_to(
+        self, handle: IO[bytes], target: str, before: dict[str, Any] | None
+    ) -> TurtleRecord:
+        if self._segments is not None:
+            return self._segments.write(handle)
+        if self._state is None:
+            raise KgError("this build has no Turtle to write")
+        record = TurtleRecord.from_json(before) if before and self._change else None
+        if record is not None and self._change is not None:
+            position = handle.tell()
+            try:
+                return splice(Path(target), record, self._change, self.prefixes, handle)
+            except (SpliceError, OSError):
+                handle.seek(position)
+                handle.truncate()
+        segments = TurtleSegments(self.prefixes)
+        for path in self._order:
+            segments.add(path, self._kept(path).read_bytes())
+        return segments.write(handle)
+
+    def _kept_lines(self, path: str) -> list[bytes]:
+        return ntriples_lines(self._kept(path).read_bytes())
+
+    def _kept(self, path: str) -> Path:
+        """The kept N-Triples of one of a store's documents."""
+        assert self._folder is not None and self._state is not None
+        (kept,) = document_files(self._folder, self._state, [path])
+        return kept
 
     def commit(self) -> None:
         """Make a persistent store's new database current (no-op for a temporary one)."""
@@ -236,21 +291,30 @@ def build_graph(
     the unchanged ones that come before them for the Turtle while another process analyses.
     """
     config = StageConfig(data_dir=str(data_dir) if data_dir else None, base=check_base(base))
-    report = read_corpus(corpus, max_bytes=max_bytes)
-    stage = _Stage(config, jobs, executor, scheduler, progress)
-    if store is None:
-        # In memory, loading is 2x and dumping 7x faster than on disk; the order of a dump
-        # follows the order of loading, which is the corpus order whatever ran the stage.
-        # Loading is lenient (a third faster): kg wrote the N-Triples, from a checked base.
-        result = BuildResult(report, ox.Store(), base)
-        for doc in _succeeded(result, stage.run(report.sources)):
-            result.store.load(input=doc.ntriples, format=ox.RdfFormat.N_TRIPLES, lenient=True)
-        result.triples = triple_count(result.store)
-        return result
+    prestarted = None
+    if store is not None and jobs > 1 and executor == "local" and is_store(store):
+        prestarted = Prestarted(config)  # a rebuild: likely a few documents to analyse
+    try:
+        report = read_corpus(corpus, max_bytes=max_bytes)
+        stage = _Stage(config, jobs, executor, scheduler, progress, prestarted)
+        if store is None:
+            return _build_in_memory(report, stage)
+        folder = Path(store)
+        with locked(folder):
+            return _build_into_store(folder, report, stage, commit, turtle)
+    finally:
+        if prestarted is not None:
+            prestarted.close()
 
-    folder = Path(store)
-    with locked(folder):
-        return _build_into_store(folder, report, stage, commit, turtle)
+
+def _build_in_memory(report: IngestReport, stage: _Stage) -> BuildResult:
+    # The Turtle is made as the documents come, in corpus order whatever ran the stage; a
+    # database is loaded from it only if the caller asks for one.
+    result = BuildResult(report, stage.config.base)
+    result._segments = TurtleSegments(result.prefixes)
+    for doc in _succeeded(result, stage.run(report.sources)):
+        result._segments.add(doc.path, doc.ntriples)
+    return result
 
 
 @dataclass(frozen=True)
@@ -262,6 +326,7 @@ class _Stage:
     executor: str = "local"
     scheduler: str | None = None
     progress: Progress | None = None
+    prestarted: Prestarted | None = None  # a worker already starting, for a few documents
 
     def report(self, docs: list[DocumentResult]) -> list[DocumentResult]:
         """Progress for documents analysed outside `run`."""
@@ -270,7 +335,20 @@ class _Stage:
                 self.progress(done, len(docs), doc.path)
         return docs
 
+    def start(self, sources: list[Source]) -> Iterator[DocumentResult]:
+        """`run`, except that a few documents go at once to the worker started beforehand,
+        which analyses them while the caller does other work before iterating."""
+        if self.prestarted is not None and 0 < len(sources) <= PRESTARTED_AT_MOST:
+            self.prestarted.submit(sources)
+            return self._collect(self.prestarted)
+        return self.run(sources)
+
+    def _collect(self, worker: Prestarted) -> Iterator[DocumentResult]:
+        yield from self.report(worker.results())
+
     def run(self, sources: list[Source]) -> Iterator[DocumentResult]:
+        if self.prestarted is not None:
+            self.prestarted.close()
         total, done = len(sources), 0
 
         def tick(result: DocumentResult) -> None:
@@ -306,6 +384,7 @@ def _fill_fresh(
     sources: list[Source],
     stage: _Stage,
     state: StoreState,
+    segments: TurtleSegments | None,
 ) -> None:
     by_path = {source.path: source for source in sources}
     for doc in _succeeded(result, stage.run(sources)):
@@ -313,6 +392,8 @@ def _fill_fresh(
         fingerprint = stored_fingerprint(by_path[doc.path], str(state.config))
         writer.keep_document(fingerprint, doc.ntriples)
         state.documents[doc.path] = {"fingerprint": fingerprint, "graph": doc.graph}
+        if segments is not None:
+            segments.add(doc.path, doc.ntriples)
 
 
 def _build_into_store(
@@ -325,19 +406,22 @@ def _build_into_store(
     incremental = current is not None and previous.config == config_key
     state = StoreState(config=config_key)
     writer = DatabaseWriter(folder, base_on=current if incremental else None)
-    result = BuildResult(report, writer.store, stage.config.base, _writer=writer, _state=state)
+    result = BuildResult(
+        report, stage.config.base, _store=writer.store, _writer=writer, _state=state
+    )
+    result._folder = folder
     try:
         if incremental:
-            prepared = _PreparedTurtle(folder, previous) if turtle else None
-            _update(result, writer, previous, state, report.sources, stage, prepared)
-            if prepared is not None and prepared.loaded:
-                result._turtle_store, result._turtle_loaded = prepared.store, prepared.loaded
+            result._change = _update(result, writer, previous, state, report.sources, stage)
         else:
-            _fill_fresh(result, writer, report.sources, stage, state)
+            segments = TurtleSegments(result.prefixes) if turtle else None
+            _fill_fresh(result, writer, report.sources, stage, state, segments)
+            result._segments = segments
         result.store = writer.finish()
-        order = [source.path for source in report.sources]
-        result._turtle_from = document_files(folder, state, order)
-        kept = [state.documents[path] for path in order if path in state.documents]
+        result._order = [source.path for source in report.sources if source.path in state.documents]
+        if result._change is not None:
+            result._change.order = result._order
+        kept = [state.documents[path] for path in result._order]
         result._turtle_key = turtle_key(config_key, [str(doc["fingerprint"]) for doc in kept])
         result._written_before = previous.outputs
         if commit:
@@ -355,9 +439,9 @@ def _update(
     state: StoreState,
     sources: list[Source],
     stage: _Stage,
-    prepared: _PreparedTurtle | None = None,
-) -> None:
-    """Bring a copy of the previous database up to date with the corpus as it is now."""
+) -> Change | None:
+    """Bring a copy of the previous database up to date with the corpus as it is now. Returns
+    how the documents changed, for patching the Turtle (None when too many did)."""
     config_key = str(state.config)
     fingerprints = {source.path: stored_fingerprint(source, config_key) for source in sources}
     changed = []
@@ -369,51 +453,55 @@ def _update(
             result.documents += 1
         else:
             changed.append(source)
-    for path, old in sorted(previous.documents.items()):
-        if path not in state.documents:  # removed, changed, or failing now
-            writer.remove_document(str(old["graph"]))
-            if path not in fingerprints:
-                result.removed += 1
-    results: Iterable[DocumentResult]
-    if (
-        prepared is not None
-        and 0 < len(changed) <= _BESIDE_AT_MOST
-        and stage.executor == "local"
-        and stage.jobs > 1
-    ):
-        first = sources.index(changed[0])
-        results = stage.report(
-            analyse_beside(changed, stage.config, lambda: prepared.load(sources[:first]))
-        )
-    else:
-        results = stage.run(changed)
+    gone = {path: old for path, old in previous.documents.items() if path not in state.documents}
+    results = stage.start(changed)  # analysed in another process meanwhile, if it can
+    change: Change | None = None
+    if len(gone) + len(changed) <= _PATCH_AT_MOST:
+        change = Change([], {}, {}, result._kept_lines, _holders(writer.store, state))
+        for path, old in gone.items():
+            kept = writer.folder / DOCUMENTS_DIR / f"{old['fingerprint']}.nt"
+            try:
+                change.old_lines[path] = ntriples_lines(kept.read_bytes())
+            except OSError:
+                change = None
+                break
+    for path, old in sorted(gone.items()):  # removed, changed, or failing now
+        writer.remove_document(str(old["graph"]))
+        if path not in fingerprints:
+            result.removed += 1
     for doc in _succeeded(result, results):
         writer.add_document(doc.ntriples, doc.graph)
         writer.keep_document(fingerprints[doc.path], doc.ntriples)
         state.documents[doc.path] = {"fingerprint": fingerprints[doc.path], "graph": doc.graph}
+        if change is not None:
+            change.new_lines[doc.path] = ntriples_lines(doc.ntriples)
+    return change
 
 
-# A rebuild with more than one job that analyses this many documents or fewer runs them in one
-# other process while this one loads the Turtle's first documents: starting spaCy (~0.7 s)
-# then costs no time of its own. With --jobs 1 everything stays in one process.
-_BESIDE_AT_MOST = 16
+# A rebuild with more than one job that analyses this many documents or fewer gives them to
+# the worker started before the corpus was read; more go to a pool of `jobs` workers.
+PRESTARTED_AT_MOST = 16
+
+# A rebuild that changed this many documents or fewer patches the Turtle file it wrote last;
+# with more, writing the whole file is about as quick and much simpler.
+_PATCH_AT_MOST = 64
 
 
-class _PreparedTurtle:
-    """The in-memory database a store's Turtle is dumped from, loaded ahead of time with the
-    unchanged documents that come first in corpus order."""
+def _holders(store: ox.Store, state: StoreState) -> Callable[[ox.Triple], Iterator[str]]:
+    """Which of the store's documents state a triple, from their named graphs; lazily, as
+    a shared triple can be in thousands of them and the caller often needs only one."""
+    by_graph: dict[str, str] | None = None
 
-    def __init__(self, folder: Path, previous: StoreState) -> None:
-        self.folder = folder
-        self.previous = previous
-        self.store = ox.Store()
-        self.loaded = 0
+    def holders(triple: ox.Triple) -> Iterator[str]:
+        nonlocal by_graph
+        if by_graph is None:  # the state is complete by the time the Turtle is written
+            by_graph = {str(doc["graph"]): path for path, doc in state.documents.items()}
+        for quad in store.quads_for_pattern(triple.subject, triple.predicate, triple.object):
+            graph = quad.graph_name
+            if isinstance(graph, ox.NamedNode) and graph.value in by_graph:
+                yield by_graph[graph.value]
 
-    def load(self, sources: list[Source]) -> None:
-        paths = [source.path for source in sources]
-        for document in document_files(self.folder, self.previous, paths):
-            self.store.load(path=str(document), format=ox.RdfFormat.N_TRIPLES, lenient=True)
-            self.loaded += 1
+    return holders
 
 
 def default_file_mode() -> int:
@@ -451,4 +539,6 @@ def write_atomically(path: str | Path, data: bytes) -> None:
 
 
 def serialize(graph: Graph) -> bytes:
+    from kg.rdf import to_turtle
+
     return to_turtle(graph)

@@ -146,15 +146,53 @@ def _pool_context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def analyse_beside(
-    sources: Sequence[Source], config: StageConfig, meanwhile: Callable[[], None]
-) -> list[DocumentResult]:
-    """`sources` analysed in one other process while `meanwhile` runs in this one: forked
-    before this process imports spaCy, the other imports it, and that costs no time here."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=_pool_context()) as pool:
-        future = pool.submit(analyse_batch, sources, config)
-        meanwhile()
-        return future.result()
+class Prestarted:
+    """One worker process started before the caller knows what it will analyse: it imports
+    spaCy and builds the pipeline (~0.7 s) while the caller reads the corpus and works out
+    which documents changed. For a rebuild that analyses a few documents, that start-up is
+    then hidden; if there is nothing for it to do, it is killed."""
+
+    def __init__(self, config: StageConfig) -> None:
+        context = _pool_context()
+        self._connection, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, config), daemon=True)
+        self._process.start()
+        child.close()
+        self.config = config
+        self._sources: list[Source] = []
+
+    def submit(self, sources: Sequence[Source]) -> None:
+        """Give the worker its documents; `results` waits for them."""
+        self._sources = list(sources)
+        try:
+            self._connection.send(self._sources)
+        except OSError:
+            pass  # it died: `results` analyses them here
+
+    def results(self) -> list[DocumentResult]:
+        """`analyse_document` for each submitted document (here if the worker died)."""
+        try:
+            results: list[DocumentResult] = self._connection.recv()
+        except (EOFError, OSError):
+            results = analyse_batch(self._sources, self.config)
+        self.close()
+        return results
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._connection.close()
+
+
+def _serve(connection: Any, config: StageConfig) -> None:
+    gc.set_threshold(_GC_THRESHOLD)
+    pipeline_for(config)
+    try:
+        sources = connection.recv()
+    except EOFError:
+        return
+    connection.send(analyse_batch(sources, config))
 
 
 def run_dask(

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from kg.errors import ReferenceDataError
@@ -786,15 +786,20 @@ def load_principles(path: Path, base: str = DEFAULT_BASE) -> dict[str, Principle
     The id is the last path segment of the concept IRI; every concept needs a @vi prefLabel and
     a dcterms:source, and every skos:narrower must point at a concept of the file.
     """
+    import pyoxigraph as ox
+
+    from kg.rdf import rdflib_graph
+
     text = _read_text(path)
-    graph = Graph()
-    try:
-        graph.parse(data=text, format="turtle", publicID=base + "principle/")
-    except Exception as exc:  # rdflib raises many types; all mean "not valid Turtle"
-        line = getattr(exc, "lines", None)
-        raise ReferenceDataError(
-            path, f"cannot parse Turtle: {exc}", line + 1 if isinstance(line, int) else None
-        ) from exc
+    try:  # pyoxigraph parses ten times faster than rdflib: this is on every process's start
+        triples = list(
+            ox.parse(text.encode(), format=ox.RdfFormat.TURTLE, base_iri=base + "principle/")
+        )
+    except SyntaxError as exc:
+        raise ReferenceDataError(path, f"cannot parse Turtle: {exc.msg}", exc.lineno) from exc
+    graph = rdflib_graph(triples)
+    for prefix, namespace in (("skos", SKOS), ("dcterms", DCTERMS)):
+        graph.bind(prefix, namespace)
 
     def literals(subject: URIRef, predicate: URIRef) -> list[Literal]:
         return [o for o in graph.objects(subject, predicate) if isinstance(o, Literal)]
@@ -822,20 +827,25 @@ def load_principles(path: Path, base: str = DEFAULT_BASE) -> dict[str, Principle
 
     principles: dict[str, Principle] = {}
     for concept, ident in ids.items():
-        line = _line_of(text, ident)
         label_vi = one(concept, SKOS.prefLabel, "vi", ident)
         if label_vi is None:
-            raise ReferenceDataError(path, f"{ident!r} has no skos:prefLabel @vi", line)
+            raise ReferenceDataError(
+                path, f"{ident!r} has no skos:prefLabel @vi", _line_of(text, ident)
+            )
         parts = []
         for target in graph.objects(concept, SKOS.narrower):
             if target not in ids:
                 raise ReferenceDataError(
-                    path, f"skos:narrower of {ident!r} points at unknown concept <{target}>", line
+                    path,
+                    f"skos:narrower of {ident!r} points at unknown concept <{target}>",
+                    _line_of(text, ident),
                 )
             parts.append(ids[target])  # type: ignore[index]
         sources = sorted(_nfc(str(o)) for o in graph.objects(concept, DCTERMS.source))
         if not sources:
-            raise ReferenceDataError(path, f"{ident!r} has no dcterms:source", line)
+            raise ReferenceDataError(
+                path, f"{ident!r} has no dcterms:source", _line_of(text, ident)
+            )
         variants = sorted(
             {
                 _nfc(str(o))

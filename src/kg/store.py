@@ -7,8 +7,8 @@ Layout of DIR::
                     fingerprint of every document in it (replaced atomically)
     db-<n>/         the current Oxigraph (RocksDB) database
     documents/      each document's triples as N-Triples, named by its fingerprint: the Turtle
-                    is written from them in document order, exactly as a build without a
-                    store writes it (and faster than reading the database back)
+                    is written from them (see kg.turtle), exactly as a build without a store
+                    writes it, or patched with them after a few documents changed
 
 In the database the default graph is the whole graph, exactly what `kg build -o` writes as
 Turtle, and each document's own triples are also kept in a named graph (its source IRI), so a
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -32,7 +31,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pyoxigraph as ox
 
@@ -56,8 +55,9 @@ class StoreState:
     config: str | None = None
     documents: dict[str, dict[str, str | int]] = field(default_factory=dict)
     # Turtle files written from this store: absolute path -> {"graph": the key of the graph
-    # written (see kg.build.turtle_key), "sha256": of the bytes written}
-    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    # written (see kg.build.turtle_key), and kg.turtle.TurtleRecord's fields: "sha256" of the
+    # bytes written, the "header" length and each document's "segments" length}
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         data = {
@@ -153,6 +153,16 @@ def _write_state(folder: Path, state: StoreState) -> None:
     from kg.build import write_atomically
 
     write_atomically(folder / STATE_FILE, state.to_json())
+
+
+def record_output(folder: Path, database: str | None, target: str, record: dict[str, Any]) -> None:
+    """Remember a Turtle file written from the store's current database after the build that
+    made it was committed (when it was not, the record goes in with the commit)."""
+    with locked(folder):
+        state = read_state(folder)
+        if state.database == database:
+            state.outputs[target] = record
+            _write_state(folder, state)
 
 
 def triple_count(store: ox.Store) -> int:
@@ -291,31 +301,3 @@ def document_files(folder: Path, state: StoreState, order: Iterable[str]) -> lis
         if entry is not None:
             files.append(folder / DOCUMENTS_DIR / f"{entry['fingerprint']}.nt")
     return files
-
-
-def dump_turtle(store: ox.Store, output: str | Path, prefixes: dict[str, str]) -> str:
-    """Write the whole graph as Turtle, atomically (see `kg.build.atomic_output`); returns the
-    SHA-256 of the bytes written."""
-    from kg.build import atomic_output
-
-    with atomic_output(output) as handle:
-        hashed = _HashingWriter(handle)
-        store.dump(
-            hashed, format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=prefixes
-        )
-    return hashed.digest.hexdigest()
-
-
-class _HashingWriter:
-    """A binary file that hashes what goes through it."""
-
-    def __init__(self, handle: IO[bytes]) -> None:
-        self.handle = handle
-        self.digest = hashlib.sha256()
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        return self.handle.write(data)
-
-    def flush(self) -> None:
-        self.handle.flush()

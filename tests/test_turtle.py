@@ -1,0 +1,117 @@
+"""The segmented Turtle: patching the previous file gives the bytes of writing it whole, for
+any change to any documents."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kg.turtle import Change, SpliceError, TurtleRecord, TurtleSegments, splice
+
+PREFIXES = {"ex": "http://example.org/"}
+# A small vocabulary, so that documents often state the same triples.
+LINES = [
+    f"<http://example.org/s{s}> <http://example.org/p{p}> <http://example.org/o{o}> .\n".encode()
+    for s in range(3)
+    for p in range(2)
+    for o in range(3)
+]
+
+documents = st.lists(st.sampled_from(LINES), max_size=8).map(
+    lambda lines: list(dict.fromkeys(lines))
+)
+
+
+def whole(corpus: dict[str, list[bytes]]) -> tuple[bytes, TurtleRecord]:
+    segments = TurtleSegments(PREFIXES)
+    for path, lines in corpus.items():
+        segments.add(path, b"".join(lines))
+    handle = io.BytesIO()
+    record = segments.write(handle)
+    return handle.getvalue(), record
+
+
+def holders_in(corpus: dict[str, list[bytes]]):  # type: ignore[no-untyped-def]
+    def holders(triple: ox.Triple) -> list[str]:
+        line = f"{triple} .\n".encode()
+        return [path for path, lines in corpus.items() if line in lines]
+
+    return holders
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    before=st.lists(documents, min_size=1, max_size=6),
+    edits=st.lists(
+        st.tuples(st.integers(0, 7), st.sampled_from(["edit", "remove", "add"]), documents),
+        max_size=3,
+    ),
+)
+def test_splice_equals_writing_the_whole_file(
+    tmp_path_factory: pytest.TempPathFactory,
+    before: list[list[bytes]],
+    edits: list[tuple[int, str, list[bytes]]],
+) -> None:
+    old = {f"d{i:02d}": lines for i, lines in enumerate(before)}
+    new = dict(old)
+    new_lines: dict[str, list[bytes]] = {}
+    old_lines: dict[str, list[bytes]] = {}
+    for index, kind, lines in edits:
+        paths = sorted(new)
+        if kind == "add" or not paths:
+            path = f"d{index:02d}a"
+            if path in new:
+                continue
+        else:
+            path = paths[index % len(paths)]
+            if path in old and path not in old_lines:
+                old_lines[path] = old[path]
+        if kind == "remove" and paths:
+            del new[path]
+            new_lines.pop(path, None)
+        else:
+            new[path] = new_lines[path] = lines
+    new = dict(sorted(new.items()))
+    previous = tmp_path_factory.mktemp("splice") / "graph.ttl"
+    data, record = whole(old)
+    previous.write_bytes(data)
+
+    change = Change(
+        list(new),
+        old_lines,
+        new_lines,
+        kept_lines=lambda path: old[path],
+        holders=holders_in(new),
+    )
+    handle = io.BytesIO()
+    patched = splice(previous, record, change, PREFIXES, handle)
+    expected, expected_record = whole(new)
+    assert handle.getvalue() == expected
+    assert patched == expected_record
+
+
+def test_a_changed_file_is_not_patched(tmp_path: Path) -> None:
+    corpus = {"a": LINES[:3], "b": LINES[2:5]}
+    data, record = whole(corpus)
+    previous = tmp_path / "graph.ttl"
+    previous.write_bytes(data + b"# edited\n")
+    change = Change(list(corpus), {}, {}, corpus.__getitem__, holders_in(corpus))
+    with pytest.raises(SpliceError, match="changed since it was written"):
+        splice(previous, record, change, PREFIXES, io.BytesIO())
+
+
+def test_segments_leave_out_what_earlier_documents_stated() -> None:
+    corpus = {"a": LINES[:2], "b": LINES[1:3]}
+    segments = TurtleSegments(PREFIXES)
+    for path, lines in corpus.items():
+        segments.add(path, b"".join(lines))
+    assert segments.triples == 3
+    graph = ox.Store()
+    graph.load(input=b"".join(segments.turtle()), format=ox.RdfFormat.TURTLE)
+    assert len(graph) == 3
+    assert segments.segments[1][1].count(b"\n") == 1  # only the line "a" did not state
