@@ -26,12 +26,17 @@ For each `--docs` size, a corpus is generated into a temporary folder by
   also `kg query NAME --store DIR` as a whole process.
 - **parallel**: the same build with `--jobs 1` and `--jobs N`, when `kg build --jobs`
   parallelises the analysis (detected from `kg build --help`; else skipped, and said so).
-- **incremental**: when `kg build` has `--store DIR` (else skipped, and said so): a full build
-  into a new store, rebuilds with nothing changed (with `-o`, and without it: store only), then
-  one document changed (`generate.touch_one`) and, separately, one removed
-  (`generate.remove_one`), each rebuilt into the same store; each time is compared with the
-  full build, and each Turtle written is compared byte for byte with that of a clean build
-  (no store) of the same corpus.
+- **incremental**: when `kg build` has `--store DIR` (else skipped, and said so): full builds
+  into a new store (`--build-repeat` of them, the median counting), rebuilds with nothing
+  changed (with `-o`, and without it: store only), then one document changed
+  (`generate.touch_one`) and, separately, one removed (`generate.remove_one`), each rebuilt
+  into the same store, `--build-repeat` times over (each time another change; the median
+  counting); each time is compared with the full build, and each Turtle written is compared
+  byte for byte with that of a clean build into a new store.
+
+Before measuring, kg's modules are byte-compiled, as those of an installed package are: an
+editable install run with PYTHONDONTWRITEBYTECODE set would otherwise compile them again in
+every timed process.
 
 When the largest `--docs` build has fewer than 1M triples, one more build (`--scale-docs`,
 default `auto`: enough documents for 1M triples, about 3,100) gives the peak memory per triple
@@ -235,6 +240,15 @@ def measure(
         err.seek(0)
         tail = err.read()[-2000:].decode("utf-8", "replace")
     return Measured(seconds, proc.returncode, usage.ru_maxrss * 1024, peak, tail)
+
+
+def compile_kg() -> None:
+    """Byte-compile kg's modules (see the module docstring)."""
+    import compileall
+
+    import kg
+
+    compileall.compile_dir(str(Path(kg.__file__).parent), quiet=1)
 
 
 def kg_build(
@@ -579,19 +593,33 @@ def same_bytes(a: Path, b: Path) -> bool | None:
 
 
 def incremental(
-    corpus: Path, work: Path, jobs: int | None, plain: Path, plain_seconds: float, seed: int
+    corpus: Path,
+    work: Path,
+    jobs: int | None,
+    plain: Path,
+    plain_seconds: float,
+    seed: int,
+    repeat: int = 3,
 ) -> dict[str, Any]:
-    """Full build into a new store, then rebuilds into it: unchanged, one document changed,
+    """Full builds into a new store, then rebuilds into it: unchanged, one document changed,
     one removed; each Turtle compared byte for byte with that of a clean build into a new
-    store (a store writes triples in an order of their own, so the full build's Turtle is
-    compared with the plain build's as a set of triples)."""
+    store, and the full build's with the plain build's. The full build and each kind of
+    change are timed `repeat` times (each time another change), the median counting: one
+    rebuild takes about a second, and this machine's timings swing by 10-20 %."""
     store, out, clean = work / "store", work / "incremental.ttl", work / "clean.ttl"
-    log("  incremental: full build into a new store")
-    full = kg_build(corpus, out, jobs, store)
+    fulls = []
+    for run in range(max(1, repeat)):
+        log(f"  incremental: full build into a new store ({run + 1}/{max(1, repeat)})")
+        shutil.rmtree(store, ignore_errors=True)
+        out.unlink(missing_ok=True)
+        fulls.append(kg_build(corpus, out, jobs, store))
+    full = fulls[-1]
+    full_seconds = statistics.median(f.seconds for f in fulls)
     result: dict[str, Any] = {
-        "full_seconds": round(full.seconds, 3),
-        "full_returncode": full.returncode,
-        "full_vs_plain_build": round(full.seconds / plain_seconds, 3) if plain_seconds else None,
+        "full_seconds": round(full_seconds, 3),
+        "full_runs_seconds": [round(f.seconds, 3) for f in fulls],
+        "full_returncode": max(f.returncode for f in fulls),
+        "full_vs_plain_build": round(full_seconds / plain_seconds, 3) if plain_seconds else None,
         "jobs": jobs,
         "full_peak_rss_bytes": full.maxrss_bytes,
         "full_same_triples_as_plain": same_triples(out, plain),
@@ -599,20 +627,26 @@ def incremental(
     full_copy = work / "full.ttl"
     if out.exists():
         shutil.copyfile(out, full_copy)
-    steps: list[tuple[str, Callable[[], Any] | None]] = [
-        ("unchanged", None),
-        ("unchanged_store_only", None),
-        ("touch_one", lambda: generate.touch_one(corpus, seed=seed)),
-        ("remove_one", lambda: generate.remove_one(corpus)),
+    steps: list[tuple[str, Callable[[], Any] | None, int]] = [
+        ("unchanged", None, 1),
+        ("unchanged_store_only", None, 1),
+        ("touch_one", lambda: generate.touch_one(corpus, seed=seed), repeat),
+        ("remove_one", lambda: generate.remove_one(corpus), repeat),
     ]
-    for name, change in steps:
-        changed = change() if change else None
-        log(f"  incremental: {name}" + (f" ({Path(changed).name})" if changed else ""))
-        again = kg_build(corpus, None if name == "unchanged_store_only" else out, jobs, store)
+    for name, change, times in steps:
+        runs = []
+        for _ in range(max(1, times)):
+            changed = change() if change else None
+            log(f"  incremental: {name}" + (f" ({Path(changed).name})" if changed else ""))
+            runs.append(
+                kg_build(corpus, None if name == "unchanged_store_only" else out, jobs, store)
+            )
+        seconds = statistics.median(r.seconds for r in runs)
         entry: dict[str, Any] = {
-            "seconds": round(again.seconds, 3),
-            "returncode": again.returncode,
-            "ratio_to_full": round(again.seconds / full.seconds, 4) if full.seconds else None,
+            "seconds": round(seconds, 3),
+            "runs_seconds": [round(r.seconds, 3) for r in runs],
+            "returncode": max(r.returncode for r in runs),
+            "ratio_to_full": round(seconds / full_seconds, 4) if full_seconds else None,
         }
         if name == "unchanged":
             entry["identical_to_clean"] = same_bytes(out, full_copy)
@@ -720,7 +754,9 @@ def run_size(
         jobs = args.jobs if caps.parallel else None
         # the plain build with the same --jobs, to see what keeping a store costs
         same_jobs = entry["parallel"]["seconds"] if entry["parallel"] else first.seconds
-        entry["incremental"] = incremental(corpus, folder, jobs, out, same_jobs, args.seed)
+        entry["incremental"] = incremental(
+            corpus, folder, jobs, out, same_jobs, args.seed, args.build_repeat
+        )
         if caps.query_store:
             log("  kg query NAME --store")
             entry["incremental"]["cli_query_store_ms"] = cli_queries(
@@ -1272,6 +1308,7 @@ def main(argv: list[str] | None = None) -> int:
         print(tables(payload, args.markdown), end="")
         return 0
 
+    compile_kg()
     caps = detect(args.force_parallel)
     for note in caps.notes:
         log(f"note: {note}")

@@ -191,8 +191,9 @@ def _add_sentence(path: Path, sentence: str) -> None:
     "edit",
     ["first", "middle", "last", "remove-first", "remove-middle", "add", "two", "blank-first"],
 )
+@pytest.mark.parametrize("given_file", [False, True], ids=["patched-on-write", "patched-in-build"])
 def test_rebuild_patches_the_turtle_it_wrote_into_the_bytes_of_a_clean_build(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str, given_file: bool
 ) -> None:
     """Only the changed documents' segments, and those of documents that now are (or no
     longer are) the first to state one of their triples, are made again; the bytes are those
@@ -214,7 +215,8 @@ def test_rebuild_patches_the_turtle_it_wrote_into_the_bytes_of_a_clean_build(
         docs[0].write_text("Văn bản không có nội dung.\n", encoding="utf-8")
     with monkeypatch.context() as patched:
         _no_full_turtle(patched)
-        again = build_graph(corpus, store=store_dir, turtle=True, jobs=2)
+        again = build_graph(corpus, store=store_dir, turtle=out if given_file else True, jobs=2)
+        assert (again._patched is not None) is given_file
         assert again.write_turtle(out) is True
     assert out.read_bytes() == turtle_of(corpus, tmp_path / "plain.ttl")
     assert again.triples == build_graph(corpus).triples == triple_count(open_store(store_dir))

@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kg.turtle import Change, SpliceError, TurtleRecord, TurtleSegments, splice
+from kg.turtle import (
+    Change,
+    PreviousTurtle,
+    SpliceError,
+    TurtleRecord,
+    TurtleSegments,
+    splice,
+)
 
 PREFIXES = {"ex": "http://example.org/"}
 # A small vocabulary, so that documents often state the same triples.
@@ -89,10 +96,52 @@ def test_splice_equals_writing_the_whole_file(
         holders=holders_in(new),
     )
     handle = io.BytesIO()
-    patched = splice(previous, record, change, PREFIXES, handle)
+    patched = splice(PreviousTurtle.read(previous, record, PREFIXES), change, PREFIXES, handle)
     expected, expected_record = whole(new)
     assert handle.getvalue() == expected
     assert patched == expected_record
+
+
+def patched_equals_whole(
+    tmp_path: Path, old: dict[str, list[bytes]], new: dict[str, list[bytes]], changed: set[str]
+) -> None:
+    """Patch the file written for `old` into that for `new`, where the documents in
+    `changed` (and those only in one of them) changed."""
+    previous = tmp_path / "graph.ttl"
+    data, record = whole(old)
+    previous.write_bytes(data)
+    gone = {p: old[p] for p in old if p in changed or p not in new}
+    made = {p: new[p] for p in new if p in changed or p not in old}
+    change = Change(list(new), gone, made, old.__getitem__, holders_in(new))
+    handle = io.BytesIO()
+    splice(PreviousTurtle.read(previous, record, PREFIXES), change, PREFIXES, handle)
+    assert handle.getvalue() == whole(new)[0]
+
+
+A, B, C = LINES[0], LINES[1], LINES[2]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "changed"),
+    [
+        # a document added before a changed one now states what the changed one stated first
+        ({"d1": [A]}, {"d0": [A], "d1": [A, B]}, {"d1"}),
+        # a removed document stated first what the changed one states too
+        ({"d0": [A], "d1": [A]}, {"d1": [A, B]}, {"d1"}),
+        # an unchanged document becomes the first to state a line
+        ({"d0": [A, C], "d1": [A], "d2": [C]}, {"d0": [B], "d1": [A], "d2": [C]}, {"d0"}),
+        # and stops being the first
+        ({"d0": [B], "d1": [A]}, {"d0": [A, B], "d1": [A]}, {"d0"}),
+    ],
+    ids=["added-before", "removed-before", "unchanged-becomes-first", "unchanged-stops"],
+)
+def test_patching_where_the_first_stater_of_a_line_moves(
+    tmp_path: Path,
+    old: dict[str, list[bytes]],
+    new: dict[str, list[bytes]],
+    changed: set[str],
+) -> None:
+    patched_equals_whole(tmp_path, old, new, changed)
 
 
 def test_a_changed_file_is_not_patched(tmp_path: Path) -> None:
@@ -100,9 +149,8 @@ def test_a_changed_file_is_not_patched(tmp_path: Path) -> None:
     data, record = whole(corpus)
     previous = tmp_path / "graph.ttl"
     previous.write_bytes(data + b"# edited\n")
-    change = Change(list(corpus), {}, {}, corpus.__getitem__, holders_in(corpus))
     with pytest.raises(SpliceError, match="changed since it was written"):
-        splice(previous, record, change, PREFIXES, io.BytesIO())
+        PreviousTurtle.read(previous, record, PREFIXES)
 
 
 def test_segments_leave_out_what_earlier_documents_stated() -> None:

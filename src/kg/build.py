@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ from kg.store import (
 )
 from kg.turtle import (
     Change,
+    PreviousTurtle,
     SpliceError,
     TurtleRecord,
     TurtleSegments,
@@ -79,6 +81,8 @@ class BuildResult:
     _folder: Path | None = None  # the store's folder
     _order: list[str] = field(default_factory=list)  # the store's documents, corpus order
     _change: Change | None = None  # how a store's documents changed in this build
+    _previous_turtle: PreviousTurtle | None = None  # read while the documents were analysed
+    _patched: tuple[str, list[bytes], TurtleRecord] | None = None  # (file, its bytes, record)
     _turtle_key: str | None = None  # what a store's Turtle is made from (see turtle_key)
     _written_before: dict[str, dict[str, Any]] = field(default_factory=dict)
     _triples: int | None = None
@@ -171,14 +175,20 @@ class BuildResult:
             return self._segments.write(handle)
         if self._state is None:
             raise KgError("this build has no Turtle to write")
-        record = TurtleRecord.from_json(before) if before and self._change else None
-        if record is not None and self._change is not None:
-            position = handle.tell()
-            try:
-                return splice(Path(target), record, self._change, self.prefixes, handle)
-            except (SpliceError, OSError):
-                handle.seek(position)
-                handle.truncate()
+        if self._patched is not None and self._patched[0] == target:
+            handle.writelines(self._patched[1])
+            return self._patched[2]
+        if self._change is not None:
+            previous = self._previous_turtle
+            if previous is None or str(previous.path) != target:
+                previous = _read_previous(target, before, self.prefixes)
+            if previous is not None:
+                position = handle.tell()
+                try:
+                    return splice(previous, self._change, self.prefixes, handle)
+                except SpliceError:
+                    handle.seek(position)
+                    handle.truncate()
         segments = TurtleSegments(self.prefixes)
         for path in self._order:
             segments.add(path, self._kept(path).read_bytes())
@@ -279,7 +289,7 @@ def build_graph(
     executor: str = "local",
     scheduler: str | None = None,
     commit: bool = True,
-    turtle: bool = False,
+    turtle: bool | str | Path = False,
 ) -> BuildResult:
     """Analyse every readable document of `corpus` into one graph. A document the pipeline
     cannot handle is reported and skipped; the others still make it into the graph.
@@ -287,8 +297,8 @@ def build_graph(
     `jobs` worker processes (or a Dask cluster: `executor="dask"`, `scheduler=ADDRESS`) run the
     per-document stage. With `store`, the graph goes to that persistent store, and only
     documents that changed since its last build are analysed again. `turtle` says the caller
-    will call `write_turtle`: a store build that analyses a few documents again then loads
-    the unchanged ones that come before them for the Turtle while another process analyses.
+    will call `write_turtle` (given the file, a rebuild reads the Turtle it patches while the
+    documents are analysed).
     """
     config = StageConfig(data_dir=str(data_dir) if data_dir else None, base=check_base(base))
     prestarted = None
@@ -397,7 +407,11 @@ def _fill_fresh(
 
 
 def _build_into_store(
-    folder: Path, report: IngestReport, stage: _Stage, commit: bool, turtle: bool = False
+    folder: Path,
+    report: IngestReport,
+    stage: _Stage,
+    commit: bool,
+    turtle: bool | str | Path = False,
 ) -> BuildResult:
     previous = read_state(folder)
     remove_leftovers(folder, previous)
@@ -412,7 +426,8 @@ def _build_into_store(
     result._folder = folder
     try:
         if incremental:
-            result._change = _update(result, writer, previous, state, report.sources, stage)
+            target = str(Path(turtle).resolve()) if isinstance(turtle, (str, Path)) else None
+            result._change = _update(result, writer, previous, state, report.sources, stage, target)
         else:
             segments = TurtleSegments(result.prefixes) if turtle else None
             _fill_fresh(result, writer, report.sources, stage, state, segments)
@@ -439,6 +454,7 @@ def _update(
     state: StoreState,
     sources: list[Source],
     stage: _Stage,
+    turtle: str | None = None,
 ) -> Change | None:
     """Bring a copy of the previous database up to date with the corpus as it is now. Returns
     how the documents changed, for patching the Turtle (None when too many did)."""
@@ -469,13 +485,76 @@ def _update(
         writer.remove_document(str(old["graph"]))
         if path not in fingerprints:
             result.removed += 1
-    for doc in _succeeded(result, results):
-        writer.add_document(doc.ntriples, doc.graph)
+    if change is not None and turtle is not None:  # while the documents are analysed
+        result._previous_turtle = _read_previous(
+            turtle, previous.outputs.get(turtle), result.prefixes
+        )
+    if change is None:
+        for doc in _succeeded(result, results):
+            writer.add_document(doc.ntriples, doc.graph)
+            writer.keep_document(fingerprints[doc.path], doc.ntriples)
+            state.documents[doc.path] = {"fingerprint": fingerprints[doc.path], "graph": doc.graph}
+        return None
+    docs = list(_succeeded(result, results))
+    for doc in docs:
         writer.keep_document(fingerprints[doc.path], doc.ntriples)
         state.documents[doc.path] = {"fingerprint": fingerprints[doc.path], "graph": doc.graph}
-        if change is not None:
-            change.new_lines[doc.path] = ntriples_lines(doc.ntriples)
+        change.new_lines[doc.path] = ntriples_lines(doc.ntriples)
+    change.order = [source.path for source in sources if source.path in state.documents]
+
+    def add_documents() -> None:
+        for doc in docs:
+            writer.add_document(doc.ntriples, doc.graph)
+        writer.store.flush()
+
+    # pyoxigraph lets go of the GIL while it loads and flushes: the database takes in the new
+    # documents while this thread patches the Turtle in memory
+    adding = _Background(add_documents)
+    try:
+        if result._previous_turtle is not None:
+            result._patched = _patch(result._previous_turtle, change, result.prefixes)
+    finally:
+        adding.join()
     return change
+
+
+class _Background(threading.Thread):
+    """A function run in a thread; `join` raises what it raised."""
+
+    def __init__(self, function: Callable[[], None]) -> None:
+        super().__init__(daemon=True)
+        self.function = function
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.function()
+        except BaseException as exc:  # handed to the joining thread
+            self.error = exc
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(timeout)
+        if self.error is not None:
+            raise self.error
+
+
+def _patch(
+    previous: PreviousTurtle, change: Change, prefixes: dict[str, str]
+) -> tuple[str, list[bytes], TurtleRecord] | None:
+    """The previous Turtle file patched for `change`, in memory (None if it cannot be)."""
+    parts = _Parts()
+    try:
+        record = splice(previous, change, prefixes, parts)  # type: ignore[arg-type]
+    except SpliceError:
+        return None
+    return str(previous.path), parts, record
+
+
+class _Parts(list):  # type: ignore[type-arg]
+    """A file that keeps what is written to it, without copying it into one buffer."""
+
+    write = list.append
 
 
 # A rebuild with more than one job that analyses this many documents or fewer gives them to
@@ -485,6 +564,19 @@ PRESTARTED_AT_MOST = 16
 # A rebuild that changed this many documents or fewer patches the Turtle file it wrote last;
 # with more, writing the whole file is about as quick and much simpler.
 _PATCH_AT_MOST = 64
+
+
+def _read_previous(
+    target: str, before: dict[str, Any] | None, prefixes: dict[str, str]
+) -> PreviousTurtle | None:
+    """The Turtle file a store wrote to `target` last, if it is still as written."""
+    record = TurtleRecord.from_json(before) if before else None
+    if record is None:
+        return None
+    try:
+        return PreviousTurtle.read(target, record, prefixes)
+    except (SpliceError, OSError):
+        return None
 
 
 def _holders(store: ox.Store, state: StoreState) -> Callable[[ox.Triple], Iterator[str]]:

@@ -138,7 +138,7 @@ def build(
             scheduler=scheduler,
             max_bytes=int(max_size * 1_000_000),
             commit=False,
-            turtle=output is not None,
+            turtle=output or False,
         )
     except KgError as exc:
         _fail(str(exc))

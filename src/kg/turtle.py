@@ -141,12 +141,45 @@ class Change:
     old_lines: dict[str, list[bytes]]
     new_lines: dict[str, list[bytes]]
     kept_lines: Callable[[str], list[bytes]]
-    holders: Callable[[ox.Triple], Iterable[str]]  # documents now stating a triple, any order
+    # documents stating a triple, in any order: only the unchanged ones are asked for, so the
+    # changed documents need not be in the database yet
+    holders: Callable[[ox.Triple], Iterable[str]]
+
+
+@dataclass
+class PreviousTurtle:
+    """A Turtle file a store wrote, read back and checked against its record, to patch."""
+
+    path: Path
+    record: TurtleRecord
+    data: bytes
+    offsets: dict[str, tuple[int, int]]  # document path -> its segment's start and end
+
+    @classmethod
+    def read(
+        cls, path: str | Path, record: TurtleRecord, prefixes: Mapping[str, str]
+    ) -> PreviousTurtle:
+        path = Path(path)
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != record.sha256:
+            raise SpliceError(f"{path} changed since it was written")
+        if data[: record.header] != turtle_header(prefixes):
+            raise SpliceError(f"{path} has other prefixes")
+        offsets, at = {}, record.header
+        for document, length in record.segments:
+            offsets[document] = (at, at + length)
+            at += length
+        if at != len(data):
+            raise SpliceError(f"the record of {path} does not fit its size")
+        return cls(path, record, data, offsets)
+
+    def segment(self, document: str) -> bytes:
+        start, end = self.offsets[document]
+        return self.data[start:end]
 
 
 def splice(
-    previous: Path,
-    record: TurtleRecord,
+    previous: PreviousTurtle,
     change: Change,
     prefixes: Mapping[str, str],
     handle: IO[bytes],
@@ -157,19 +190,14 @@ def splice(
     A segment of an unchanged document can only differ where one of its lines is stated by a
     changed document: then the first document to state that line may be another now. So the
     documents that were or are first to state a changed document's line are redone."""
-    data = previous.read_bytes()
-    if hashlib.sha256(data).hexdigest() != record.sha256:
-        raise SpliceError(f"{previous} changed since it was written")
     header = turtle_header(prefixes)
-    if data[: record.header] != header:
-        raise SpliceError(f"{previous} has other prefixes")
-    old_order = [path for path, _ in record.segments]
+    old_order = [path for path, _ in previous.record.segments]
     unchanged = [p for p in change.order if p not in change.new_lines]
     unchanged_set = set(unchanged)
     if [p for p in old_order if p in unchanged_set] != unchanged or set(old_order) - set(
         unchanged
     ) != set(change.old_lines):
-        raise SpliceError(f"the record of {previous} does not fit the store")
+        raise SpliceError(f"the record of {previous.path} does not fit the store")
 
     old_position = {path: i for i, path in enumerate(old_order)}
     new_position = {path: i for i, path in enumerate(change.order)}
@@ -215,32 +243,80 @@ def splice(
             if first_before != first_now:
                 redo.update(p for p in (first_before, first_now) if p in unchanged_set)
 
+    def stated_earlier(path: str, line: bytes, triple: ox.Triple) -> bool:
+        here = new_position[path]
+        if any(new_position[p] < here and line in lines for p, lines in new_sets.items()):
+            return True
+        earlier = (
+            p for p in change.holders(triple) if p in unchanged_set and new_position[p] < here
+        )
+        return any(states(p, line) for p in earlier)
+
     def remade(path: str) -> bytes:
-        lines, here = lines_of(path), new_position[path]
+        lines = lines_of(path)
+        triples = _triples(lines, path)
+        shortcut = _Shortcut.of(path, previous, header, same_order, old_position, old_sets)
         kept = []
-        for line, triple in zip(lines, _triples(lines, path), strict=True):
-            earlier = (p for p in change.holders(triple) if new_position.get(p, here) < here)
-            if not any(states(p, line) for p in earlier):
+        for line, triple in zip(lines, triples, strict=True):
+            if shortcut is not None:
+                earlier_now = any(
+                    new_position[p] < new_position[path] and line in new_sets[p]
+                    for p in new_sets
+                    if p != path
+                )
+                if earlier_now:
+                    continue
+                known = shortcut.kept(line, triple)
+                if known is not None:
+                    if known:
+                        kept.append(line)
+                    continue
+            if not stated_earlier(path, line, triple):
                 kept.append(line)
         return segment(kept, prefixes, header)
 
-    offsets = {}
-    at = record.header
-    for path, length in record.segments:
-        offsets[path] = (at, at + length)
-        at += length
-    if at != len(data):
-        raise SpliceError(f"the record of {previous} does not fit its size")
-
     def parts() -> Iterable[tuple[str, bytes]]:
         for path in change.order:
-            if path in redo:
-                yield path, remade(path)
-            else:
-                start, end = offsets[path]
-                yield path, data[start:end]
+            yield path, remade(path) if path in redo else previous.segment(path)
 
     return write_parts(handle, header, parts())
+
+
+@dataclass
+class _Shortcut:
+    """What the previous file says of a changed document's lines it stated before too: with
+    the documents in the same order and no other changed document stating the line before it
+    then, the line was kept in its old segment exactly when no unchanged document before it
+    states it, which is still so."""
+
+    path: str
+    before: set[bytes]  # lines of the document's previous version
+    old_kept: set[ox.Triple]  # the triples of its old segment
+    earlier_changed: list[set[bytes]]  # lines of the changed documents before it, then
+
+    @classmethod
+    def of(
+        cls,
+        path: str,
+        previous: PreviousTurtle,
+        header: bytes,
+        same_order: bool,
+        old_position: dict[str, int],
+        old_sets: dict[str, set[bytes]],
+    ) -> _Shortcut | None:
+        if not same_order or path not in old_sets or path not in previous.offsets:
+            return None
+        text = header + previous.segment(path)
+        old_kept = set(ox.parse(text, format=ox.RdfFormat.TURTLE))
+        here = old_position[path]
+        earlier = [lines for p, lines in old_sets.items() if old_position[p] < here]
+        return cls(path, old_sets[path], old_kept, earlier)
+
+    def kept(self, line: bytes, triple: ox.Triple) -> bool | None:
+        """Whether the line stays in the segment, or None when the previous file cannot say."""
+        if line not in self.before or any(line in lines for lines in self.earlier_changed):
+            return None
+        return triple in self.old_kept
 
 
 def _triples(lines: Sequence[bytes], path: str) -> list[ox.Triple]:
