@@ -486,3 +486,22 @@ def test_a_prestarted_worker_that_died_leaves_the_work_to_this_process(corpus: P
     worker.submit(sources)
     assert worker.results() == analyse_batch(sources, StageConfig())
     assert not worker._process.is_alive()
+
+
+def test_a_turtle_file_written_some_builds_ago_is_written_whole_not_patched(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """Regression: a file written two builds ago holds an older version of a document the
+    last build (without -o) changed; patching it for this build's changes alone kept that
+    old version."""
+    store, out = tmp_path / "store", tmp_path / "graph.ttl"
+    assert invoke("build", corpus, "--store", store, "-o", out, "--no-validate").exit_code == 0
+    docs = _documents(corpus)
+    _add_sentence(docs[0], "Phó Thủ tướng Vũ Đức Đam chỉ đạo tỉnh Hải Dương.")
+    assert invoke("build", corpus, "--store", store, "--no-validate").exit_code == 0
+    for change in (None, docs[2]):  # nothing more changed; another document changed
+        if change is not None:
+            _add_sentence(change, "Bộ Y tế chủ trì, phối hợp với tỉnh Bắc Giang.")
+        assert invoke("build", corpus, "--store", store, "-o", out, "--no-validate").exit_code == 0
+        assert out.read_bytes() == turtle_of(corpus, tmp_path / f"plain-{change is None}.ttl")
+        assert b"VN-61" in out.read_bytes()  # Hải Dương, from the build without -o

@@ -85,6 +85,7 @@ class BuildResult:
     _patched: tuple[str, list[bytes], TurtleRecord] | None = None  # (file, its bytes, record)
     _turtle_key: str | None = None  # what a store's Turtle is made from (see turtle_key)
     _written_before: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _previous_state: StoreState | None = None  # what the store held before this build
     _triples: int | None = None
 
     @property
@@ -181,7 +182,7 @@ class BuildResult:
         if self._change is not None:
             previous = self._previous_turtle
             if previous is None or str(previous.path) != target:
-                previous = _read_previous(target, before, self.prefixes)
+                previous = _read_previous(target, self._previous_state, self.prefixes)
             if previous is not None:
                 position = handle.tell()
                 try:
@@ -439,6 +440,7 @@ def _build_into_store(
         kept = [state.documents[path] for path in result._order]
         result._turtle_key = turtle_key(config_key, [str(doc["fingerprint"]) for doc in kept])
         result._written_before = previous.outputs
+        result._previous_state = previous
         if commit:
             result.commit()
     except BaseException:
@@ -485,10 +487,9 @@ def _update(
         writer.remove_document(str(old["graph"]))
         if path not in fingerprints:
             result.removed += 1
-    if change is not None and turtle is not None:  # while the documents are analysed
-        result._previous_turtle = _read_previous(
-            turtle, previous.outputs.get(turtle), result.prefixes
-        )
+    writer.store.flush()  # the removals, while the documents are analysed
+    if change is not None and turtle is not None and (gone or changed):  # during the analysis
+        result._previous_turtle = _read_previous(turtle, previous, result.prefixes)
     if change is None:
         for doc in _succeeded(result, results):
             writer.add_document(doc.ntriples, doc.graph)
@@ -567,11 +568,22 @@ _PATCH_AT_MOST = 64
 
 
 def _read_previous(
-    target: str, before: dict[str, Any] | None, prefixes: dict[str, str]
+    target: str, previous: StoreState | None, prefixes: dict[str, str]
 ) -> PreviousTurtle | None:
-    """The Turtle file a store wrote to `target` last, if it is still as written."""
-    record = TurtleRecord.from_json(before) if before else None
-    if record is None:
+    """The Turtle file the store wrote to `target` from the documents it held before this
+    build, if that file is still as written; None otherwise (a file written some builds ago
+    holds other versions of some documents, and is written whole)."""
+    entry = previous.outputs.get(target) if previous is not None else None
+    record = TurtleRecord.from_json(entry) if entry else None
+    if record is None or previous is None or previous.config is None:
+        return None
+    documents = previous.documents
+    if len(record.segments) != len(documents) or any(
+        p not in documents for p, _ in record.segments
+    ):
+        return None
+    fingerprints = [str(documents[path]["fingerprint"]) for path, _ in record.segments]
+    if entry.get("graph") != turtle_key(previous.config, fingerprints):  # type: ignore[union-attr]
         return None
     try:
         return PreviousTurtle.read(target, record, prefixes)
