@@ -220,6 +220,13 @@ def test_rebuild_patches_the_turtle_it_wrote_into_the_bytes_of_a_clean_build(
         assert again.write_turtle(out) is True
     assert out.read_bytes() == turtle_of(corpus, tmp_path / "plain.ttl")
     assert again.triples == build_graph(corpus).triples == triple_count(open_store(store_dir))
+    # and the database holds what a clean build's does, document by document
+    build_graph(corpus, store=tmp_path / "clean")
+    assert _quads(open_store(store_dir)) == _quads(open_store(tmp_path / "clean"))
+
+
+def _quads(store: ox.Store) -> set[str]:
+    return {str(quad) for quad in store.quads_for_pattern(None, None, None)}
 
 
 def test_a_rebuild_without_the_record_of_the_file_writes_it_whole(
@@ -453,7 +460,7 @@ def test_a_rebuild_gives_its_few_documents_to_the_worker_started_beforehand(
 ) -> None:
     """With more than one job, a worker starts importing spaCy before the corpus is read; a
     rebuild that then finds a few changed documents has them analysed there."""
-    from kg.parallel import Prestarted
+    from kg.processes import Prestarted
 
     store_dir = tmp_path / "store"
     build_graph(corpus, store=store_dir)
@@ -477,13 +484,14 @@ def test_a_rebuild_gives_its_few_documents_to_the_worker_started_beforehand(
 
 
 def test_a_prestarted_worker_that_died_leaves_the_work_to_this_process(corpus: Path) -> None:
-    from kg.parallel import Prestarted, StageConfig, analyse_batch
+    from kg.parallel import StageConfig, analyse_batch
+    from kg.processes import Prestarted
 
     sources = read_corpus(corpus).sources[:2]
-    worker = Prestarted(StageConfig())
+    worker = Prestarted()
     worker._process.kill()
     worker._process.join()
-    worker.submit(sources)
+    worker.submit(sources, StageConfig())
     assert worker.results() == analyse_batch(sources, StageConfig())
     assert not worker._process.is_alive()
 
@@ -505,3 +513,39 @@ def test_a_turtle_file_written_some_builds_ago_is_written_whole_not_patched(
         assert invoke("build", corpus, "--store", store, "-o", out, "--no-validate").exit_code == 0
         assert out.read_bytes() == turtle_of(corpus, tmp_path / f"plain-{change is None}.ttl")
         assert b"VN-61" in out.read_bytes()  # Hải Dương, from the build without -o
+
+
+def test_a_prestarted_worker_builds_the_pipeline_it_is_given(corpus: Path) -> None:
+    from kg.parallel import StageConfig, analyse_batch
+    from kg.processes import Prestarted
+
+    sources = read_corpus(corpus).sources[:1]
+    other = StageConfig(base="https://example.org/kg/")
+    worker = Prestarted()  # started for the default base
+    worker.submit(sources, other)
+    results = worker.results()
+    assert results == analyse_batch(sources, other)
+    assert b"https://example.org/kg/" in results[0].ntriples
+
+
+def test_kg_build_starts_the_worker_for_a_rebuild_before_it_builds(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kg.processes import Prestarted
+
+    store, out = tmp_path / "store", tmp_path / "graph.ttl"
+    started = []
+    original = Prestarted.__init__
+
+    def init(self: Prestarted, *args: object) -> None:
+        started.append(args)
+        original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Prestarted, "__init__", init)
+    assert invoke("build", corpus, "--store", store, "-o", out, "--no-validate").exit_code == 0
+    assert started == []  # a first build: every document goes to the pool
+    _add_sentence(_documents(corpus)[1], "Bộ Y tế chủ trì, phối hợp với tỉnh Bắc Giang.")
+    again = invoke("build", corpus, "--store", store, "-o", out, "--no-validate", "-j", "2")
+    assert again.exit_code == 0 and "1 analysed" in again.output
+    assert len(started) == 1
+    assert out.read_bytes() == turtle_of(corpus, tmp_path / "plain.ttl")

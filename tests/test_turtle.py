@@ -132,8 +132,16 @@ A, B, C = LINES[0], LINES[1], LINES[2]
         ({"d0": [A, C], "d1": [A], "d2": [C]}, {"d0": [B], "d1": [A], "d2": [C]}, {"d0"}),
         # and stops being the first
         ({"d0": [B], "d1": [A]}, {"d0": [A, B], "d1": [A]}, {"d0"}),
+        # an added document comes before the unchanged one that was first, a changed one after
+        ({"d1": [A], "d2": [A]}, {"d0": [A], "d1": [A], "d2": [A, B]}, {"d2"}),
     ],
-    ids=["added-before", "removed-before", "unchanged-becomes-first", "unchanged-stops"],
+    ids=[
+        "added-before",
+        "removed-before",
+        "unchanged-becomes-first",
+        "unchanged-stops",
+        "added-before-unchanged",
+    ],
 )
 def test_patching_where_the_first_stater_of_a_line_moves(
     tmp_path: Path,

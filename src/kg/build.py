@@ -27,14 +27,14 @@ import pyoxigraph as ox
 from kg.errors import KgError
 from kg.ingest import MAX_BYTES, IngestReport, Source, read_corpus
 from kg.namespaces import DEFAULT_BASE, PREFIXES, check_base
-from kg.parallel import DocumentResult, Prestarted, StageConfig, run_stage
+from kg.parallel import DocumentResult, StageConfig, run_stage
+from kg.processes import Prestarted, worth_prestarting
 from kg.store import (
     DOCUMENTS_DIR,
     DatabaseWriter,
     StoreState,
     database_path,
     document_files,
-    is_store,
     locked,
     read_state,
     record_output,
@@ -291,6 +291,7 @@ def build_graph(
     scheduler: str | None = None,
     commit: bool = True,
     turtle: bool | str | Path = False,
+    prestarted: Prestarted | None = None,
 ) -> BuildResult:
     """Analyse every readable document of `corpus` into one graph. A document the pipeline
     cannot handle is reported and skipped; the others still make it into the graph.
@@ -299,12 +300,13 @@ def build_graph(
     per-document stage. With `store`, the graph goes to that persistent store, and only
     documents that changed since its last build are analysed again. `turtle` says the caller
     will call `write_turtle` (given the file, a rebuild reads the Turtle it patches while the
-    documents are analysed).
+    documents are analysed). `prestarted` is a worker the caller started early for a rebuild
+    (see kg.processes); by default a store rebuild with more than one job starts one itself.
+    It is closed when the build ends.
     """
     config = StageConfig(data_dir=str(data_dir) if data_dir else None, base=check_base(base))
-    prestarted = None
-    if store is not None and jobs > 1 and executor == "local" and is_store(store):
-        prestarted = Prestarted(config)  # a rebuild: likely a few documents to analyse
+    if prestarted is None and worth_prestarting(store, jobs, executor):
+        prestarted = Prestarted(config.data_dir, config.base)
     try:
         report = read_corpus(corpus, max_bytes=max_bytes)
         stage = _Stage(config, jobs, executor, scheduler, progress, prestarted)
@@ -350,7 +352,7 @@ class _Stage:
         """`run`, except that a few documents go at once to the worker started beforehand,
         which analyses them while the caller does other work before iterating."""
         if self.prestarted is not None and 0 < len(sources) <= PRESTARTED_AT_MOST:
-            self.prestarted.submit(sources)
+            self.prestarted.submit(sources, self.config)
             return self._collect(self.prestarted)
         return self.run(sources)
 
@@ -413,6 +415,7 @@ def _build_into_store(
     stage: _Stage,
     commit: bool,
     turtle: bool | str | Path = False,
+    prestarted: Prestarted | None = None,
 ) -> BuildResult:
     previous = read_state(folder)
     remove_leftovers(folder, previous)
@@ -483,11 +486,15 @@ def _update(
             except OSError:
                 change = None
                 break
-    for path, old in sorted(gone.items()):  # removed, changed, or failing now
-        writer.remove_document(str(old["graph"]))
+    # A changed document's triples are updated where they differ once its new ones are known
+    # (when its old ones could be read); the others' go now, while the documents are analysed.
+    later = {p: old for p, old in gone.items() if p in fingerprints} if change else {}
+    for path, old in sorted(gone.items()):
+        if path not in later:
+            writer.remove_document(str(old["graph"]))
         if path not in fingerprints:
             result.removed += 1
-    writer.store.flush()  # the removals, while the documents are analysed
+    writer.store.flush()
     if change is not None and turtle is not None and (gone or changed):  # during the analysis
         result._previous_turtle = _read_previous(turtle, previous, result.prefixes)
     if change is None:
@@ -503,19 +510,30 @@ def _update(
         change.new_lines[doc.path] = ntriples_lines(doc.ntriples)
     change.order = [source.path for source in sources if source.path in state.documents]
 
-    def add_documents() -> None:
+    def update_database() -> None:
         for doc in docs:
-            writer.add_document(doc.ntriples, doc.graph)
+            old = later.get(doc.path)
+            if old is not None and old["graph"] == doc.graph:
+                writer.update_document(
+                    doc.graph, change.old_lines[doc.path], change.new_lines[doc.path]
+                )
+            else:
+                if old is not None:
+                    writer.remove_document(str(old["graph"]))
+                writer.add_document(doc.ntriples, doc.graph)
+        for path, old in later.items():
+            if path not in state.documents:  # it could not be analysed this time
+                writer.remove_document(str(old["graph"]))
         writer.store.flush()
 
     # pyoxigraph lets go of the GIL while it loads and flushes: the database takes in the new
     # documents while this thread patches the Turtle in memory
-    adding = _Background(add_documents)
+    updating = _Background(update_database)
     try:
         if result._previous_turtle is not None:
             result._patched = _patch(result._previous_turtle, change, result.prefixes)
     finally:
-        adding.join()
+        updating.join()
     return change
 
 

@@ -118,13 +118,19 @@ def build(
     is written only when the build is complete, so an earlier graph (Turtle file or store) is
     never left half-written.
     """
-    from kg.build import build_graph
-    from kg.namespaces import DEFAULT_BASE
-    from kg.parallel import default_jobs
+    from kg.processes import Prestarted, default_jobs, worth_prestarting
 
     if output is None and store is None:
         output = Path("graph.ttl")
     jobs = jobs or default_jobs()
+    prestarted = None
+    if worth_prestarting(store, jobs, executor):
+        # before this process imports the rest of kg: the worker's imports overlap its own
+        prestarted = Prestarted(data_dir, base)
+
+    from kg.build import build_graph
+    from kg.namespaces import DEFAULT_BASE
+
     progress = None if quiet else _Progress()
     try:
         result = build_graph(
@@ -139,6 +145,7 @@ def build(
             max_bytes=int(max_size * 1_000_000),
             commit=False,
             turtle=output or False,
+            prestarted=prestarted,
         )
     except KgError as exc:
         _fail(str(exc))

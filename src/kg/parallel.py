@@ -9,8 +9,6 @@ by the document's fingerprint, and be merged in any order into the same graph.
 from __future__ import annotations
 
 import gc
-import multiprocessing
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -20,6 +18,7 @@ from typing import Any
 from kg.errors import KgError
 from kg.ingest import Source
 from kg.namespaces import DEFAULT_BASE
+from kg.processes import pool_context
 
 EXECUTORS = ("local", "dask")
 
@@ -91,7 +90,7 @@ def analyse_document(source: Source, config: StageConfig) -> DocumentResult:
     return DocumentResult(source.path, graph, triples.ntriples(), len(triples))
 
 
-_GC_THRESHOLD = 100_000
+GC_THRESHOLD = 100_000
 # Documents go to the workers a few at a time: one task per document cost the parent process,
 # which also loads the results, ~0.3 ms of bookkeeping per document.
 _BATCH = 4
@@ -101,14 +100,6 @@ _BATCHES_IN_FLIGHT = 4  # per worker: enough to keep it busy, few enough to boun
 def analyse_batch(sources: Sequence[Source], config: StageConfig) -> list[DocumentResult]:
     """`analyse_document` for each of `sources`, in order."""
     return [analyse_document(source, config) for source in sources]
-
-
-def default_jobs() -> int:
-    """One worker per core this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def run_local(
@@ -128,14 +119,14 @@ def run_local(
     # cycles: with the default threshold the collector runs every 700 allocations and costs
     # ~15 % of the stage for nothing. Forked workers inherit the setting.
     threshold = gc.get_threshold()
-    gc.set_threshold(max(threshold[0], _GC_THRESHOLD), *threshold[1:])
+    gc.set_threshold(max(threshold[0], GC_THRESHOLD), *threshold[1:])
     try:
         if jobs <= 1:
             for source in sources:
                 yield analyse_document(source, config)
             return
         in_flight: deque[Future[list[DocumentResult]]] = deque()
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context()) as pool:
             for start in range(0, len(sources), _BATCH):
                 batch = sources[start : start + _BATCH]
                 in_flight.append(pool.submit(analyse_batch, batch, config))
@@ -146,62 +137,6 @@ def run_local(
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
-
-
-def _pool_context() -> Any:
-    """Fork where the platform can (workers share the parent's pipeline), else spawn."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-
-
-class Prestarted:
-    """One worker process started before the caller knows what it will analyse: it imports
-    spaCy and builds the pipeline (~0.7 s) while the caller reads the corpus and works out
-    which documents changed. For a rebuild that analyses a few documents, that start-up is
-    then hidden; if there is nothing for it to do, it is killed."""
-
-    def __init__(self, config: StageConfig) -> None:
-        context = _pool_context()
-        self._connection, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, config), daemon=True)
-        self._process.start()
-        child.close()
-        self.config = config
-        self._sources: list[Source] = []
-
-    def submit(self, sources: Sequence[Source]) -> None:
-        """Give the worker its documents; `results` waits for them."""
-        self._sources = list(sources)
-        try:
-            self._connection.send(self._sources)
-        except OSError:
-            pass  # it died: `results` analyses them here
-
-    def results(self) -> list[DocumentResult]:
-        """`analyse_document` for each submitted document (here if the worker died)."""
-        try:
-            results: list[DocumentResult] = self._connection.recv()
-        except (EOFError, OSError):
-            results = analyse_batch(self._sources, self.config)
-        self.close()
-        return results
-
-    def close(self) -> None:
-        if self._process.is_alive():
-            self._process.kill()
-        self._process.join()
-        self._connection.close()
-
-
-def _serve(connection: Any, config: StageConfig) -> None:
-    pipeline_for(config)
-    gc.freeze()  # as in run_local: the pipeline lives as long as the process
-    gc.set_threshold(_GC_THRESHOLD)
-    try:
-        sources = connection.recv()
-    except EOFError:
-        return
-    connection.send(analyse_batch(sources, config))
 
 
 def run_dask(

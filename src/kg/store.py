@@ -232,6 +232,25 @@ class DatabaseWriter:
         node = ox.NamedNode(graph)
         triples = [q.triple for q in self.store.quads_for_pattern(None, None, None, node)]
         self.store.remove_graph(node)
+        self._drop_unstated(triples)
+
+    def update_document(self, graph: str, old: list[bytes], new: list[bytes]) -> None:
+        """Turn a document's triples from `old` into `new` (N-Triples lines): only what
+        differs is taken out or put in, a few triples where a document gained a paragraph."""
+        old_lines, new_lines = set(old), set(new)
+        gone = b"".join(line for line in old if line not in new_lines)
+        if gone:
+            node = ox.NamedNode(graph)
+            triples = list(ox.parse(gone, format=ox.RdfFormat.N_TRIPLES, lenient=True))
+            for triple in triples:
+                self.store.remove(ox.Quad(triple.subject, triple.predicate, triple.object, node))
+            self._drop_unstated(triples)
+        added = b"".join(line for line in new if line not in old_lines)
+        if added:
+            self.add_document(added, graph)
+
+    def _drop_unstated(self, triples: Iterable[ox.Triple]) -> None:
+        """Take out of the whole graph each of `triples` that no document states any more."""
         for triple in triples:
             others = self.store.quads_for_pattern(triple.subject, triple.predicate, triple.object)
             if not any(isinstance(q.graph_name, ox.NamedNode) for q in others):

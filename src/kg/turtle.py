@@ -116,7 +116,7 @@ class TurtleSegments:
 
 
 def write_parts(
-    handle: IO[bytes], header: bytes, segments: Iterable[tuple[str, bytes]]
+    handle: IO[bytes], header: bytes, segments: Iterable[tuple[str, bytes | memoryview]]
 ) -> TurtleRecord:
     """Write the header and segments; the record says where each document's segment is."""
     digest = hashlib.sha256(header)
@@ -173,9 +173,9 @@ class PreviousTurtle:
             raise SpliceError(f"the record of {path} does not fit its size")
         return cls(path, record, data, offsets)
 
-    def segment(self, document: str) -> bytes:
+    def segment(self, document: str) -> memoryview:
         start, end = self.offsets[document]
-        return self.data[start:end]
+        return memoryview(self.data)[start:end]  # not copied
 
 
 def splice(
@@ -223,12 +223,35 @@ def splice(
     common = [p for p in old_order if p in new_position]
     same_order = common == [p for p in change.order if p in old_position]
 
+    parsed: dict[int, list[ox.Triple]] = {}
+    old_segments: dict[str, set[ox.Triple]] = {}
+
+    def old_segment(path: str) -> set[ox.Triple]:
+        """The triples of a changed document's segment in the previous file."""
+        if path not in old_segments:
+            text = header + previous.segment(path)
+            old_segments[path] = set(ox.parse(text, format=ox.RdfFormat.TURTLE))
+        return old_segments[path]
+
+    def triples_of(lines: list[bytes], path: str) -> list[ox.Triple]:
+        if id(lines) not in parsed:
+            parsed[id(lines)] = _triples(lines, path)
+        return parsed[id(lines)]
+
     redo = set(change.new_lines)
     for path, lines in [*change.old_lines.items(), *change.new_lines.items()]:
-        for line, triple in zip(lines, _triples(lines, path), strict=True):
+        for line, triple in zip(lines, triples_of(lines, path), strict=True):
             stated_before = [p for p in old_sets if line in old_sets[p]]
             stated_now = [p for p in new_sets if line in new_sets[p]]
             if same_order and stated_before == stated_now:
+                continue
+            if (
+                stated_before
+                and not stated_now
+                and not any(triple in old_segment(p) for p in stated_before)
+            ):
+                # No changed document was first to state it: an unchanged one before them all
+                # was, and still is, none of them stating it now.
                 continue
             holders = sorted(
                 (p for p in change.holders(triple) if p in unchanged_set),
@@ -254,7 +277,7 @@ def splice(
 
     def remade(path: str) -> bytes:
         lines = lines_of(path)
-        triples = _triples(lines, path)
+        triples = triples_of(lines, path)
         shortcut = _Shortcut.of(path, previous, header, same_order, old_position, old_sets)
         kept = []
         for line, triple in zip(lines, triples, strict=True):
@@ -275,7 +298,7 @@ def splice(
                 kept.append(line)
         return segment(kept, prefixes, header)
 
-    def parts() -> Iterable[tuple[str, bytes]]:
+    def parts() -> Iterable[tuple[str, bytes | memoryview]]:
         for path in change.order:
             yield path, remade(path) if path in redo else previous.segment(path)
 

@@ -23,7 +23,6 @@ import gc
 import json
 import math
 import multiprocessing
-import os
 import sys
 import weakref
 from collections import defaultdict
@@ -42,6 +41,7 @@ from rdflib.term import Node
 
 from kg.errors import DataFileError, GraphError
 from kg.namespaces import KGO, PREFIXES
+from kg.processes import default_jobs
 from kg.rdf import rdflib_graph
 from kg.sparql import resource_dir
 
@@ -819,14 +819,6 @@ def _run_spawned(task: tuple[Slice, list[Triple]]) -> tuple[str, Any]:
         return "ok", validate_slice(_STATE["shapes"], piece, triples, _STATE["prefixes"])
     except Exception as exc:
         return "error", f"{type(exc).__name__}: {exc}"
-
-
-def default_jobs() -> int:
-    """One worker per CPU core this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 POOL_MIN_TRIPLES = 30_000  # below this a pool costs more than it saves
