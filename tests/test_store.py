@@ -549,3 +549,23 @@ def test_kg_build_starts_the_worker_for_a_rebuild_before_it_builds(
     assert again.exit_code == 0 and "1 analysed" in again.output
     assert len(started) == 1
     assert out.read_bytes() == turtle_of(corpus, tmp_path / "plain.ttl")
+
+
+def test_a_build_without_output_keeps_the_record_of_the_turtle_written_before(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: a store-only rebuild forgot the Turtle files written before, so the next
+    rebuild with -o wrote its file whole instead of patching it."""
+    store, out = tmp_path / "store", tmp_path / "graph.ttl"
+    assert invoke("build", corpus, "--store", store, "-o", out, "--no-validate").exit_code == 0
+    assert invoke("build", corpus, "--store", store, "--no-validate").exit_code == 0
+    assert str(out.resolve()) in read_state(store).outputs
+    _add_sentence(_documents(corpus)[1], "Bộ Y tế chủ trì, phối hợp với tỉnh Bắc Giang.")
+    with monkeypatch.context() as patched:
+        _no_full_turtle(patched)
+        again = invoke("build", corpus, "--store", store, "-o", out, "--no-validate")
+        assert again.exit_code == 0
+    assert out.read_bytes() == turtle_of(corpus, tmp_path / "plain.ttl")
+    out.unlink()  # a file that is gone is forgotten
+    assert invoke("build", corpus, "--store", store, "--no-validate").exit_code == 0
+    assert read_state(store).outputs == {}

@@ -422,7 +422,10 @@ def _build_into_store(
     config_key = config_fingerprint(stage.config)
     current = database_path(folder) if previous.database else None
     incremental = current is not None and previous.config == config_key
-    state = StoreState(config=config_key)
+    # The Turtle files written before are remembered until they are written again or gone:
+    # a build without -o between two with it leaves the file patchable if it changed nothing.
+    outputs = {path: entry for path, entry in previous.outputs.items() if Path(path).is_file()}
+    state = StoreState(config=config_key, outputs=outputs)
     writer = DatabaseWriter(folder, base_on=current if incremental else None)
     result = BuildResult(
         report, stage.config.base, _store=writer.store, _writer=writer, _state=state
