@@ -171,3 +171,11 @@ def test_segments_leave_out_what_earlier_documents_stated() -> None:
     graph.load(input=b"".join(segments.turtle()), format=ox.RdfFormat.TURTLE)
     assert len(graph) == 3
     assert segments.segments[1][1].count(b"\n") == 1  # only the line "a" did not state
+
+
+def test_ntriples_lines_drops_blank_and_repeated_lines() -> None:
+    from kg.turtle import ntriples_lines
+
+    assert ntriples_lines(b"") == []
+    text = b"<a> <b> <c> .\n\n<a> <b> <c> .\n   \n<a> <b> <d> ."
+    assert ntriples_lines(text) == [b"<a> <b> <c> .\n", b"<a> <b> <d> .\n"]

@@ -43,9 +43,16 @@ def turtle_header(prefixes: Mapping[str, str]) -> bytes:
 def ntriples_lines(ntriples: bytes) -> list[bytes]:
     """A document's N-Triples as lines (each ending in a newline), each once, in order."""
     lines = ntriples.splitlines(keepends=True)
-    if lines and not lines[-1].endswith(b"\n"):
+    if not lines:
+        return lines
+    if not lines[-1].endswith(b"\n"):
         lines[-1] += b"\n"
-    return list(dict.fromkeys(line for line in lines if line.strip()))
+    if min(map(len, lines)) < _SHORTEST:  # blank lines, which kg does not write
+        lines = [line for line in lines if line.strip()]
+    return list(dict.fromkeys(lines))
+
+
+_SHORTEST = len(b"_:a <b> _:c .\n")  # no N-Triples line is shorter
 
 
 def segment(lines: Sequence[bytes], prefixes: Mapping[str, str], header: bytes) -> bytes:
