@@ -16,6 +16,7 @@ and confirms with the lines themselves.
 from __future__ import annotations
 
 import hashlib
+import mmap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,7 +160,7 @@ class PreviousTurtle:
 
     path: Path
     record: TurtleRecord
-    data: bytes
+    data: bytes | mmap.mmap  # mapped: the copied segments are read from the page cache
     offsets: dict[str, tuple[int, int]]  # document path -> its segment's start and end
 
     @classmethod
@@ -167,7 +168,11 @@ class PreviousTurtle:
         cls, path: str | Path, record: TurtleRecord, prefixes: Mapping[str, str]
     ) -> PreviousTurtle:
         path = Path(path)
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            try:  # the mapping outlives the file's replacement, which keeps its old inode
+                data: bytes | mmap.mmap = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError:  # an empty file
+                data = b""
         if hashlib.sha256(data).hexdigest() != record.sha256:
             raise SpliceError(f"{path} changed since it was written")
         if data[: record.header] != turtle_header(prefixes):
