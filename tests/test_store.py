@@ -569,3 +569,14 @@ def test_a_build_without_output_keeps_the_record_of_the_turtle_written_before(
     out.unlink()  # a file that is gone is forgotten
     assert invoke("build", corpus, "--store", store, "--no-validate").exit_code == 0
     assert read_state(store).outputs == {}
+
+
+def test_a_build_that_fails_early_stops_the_worker_it_was_given(
+    corpus: Path, tmp_path: Path
+) -> None:
+    from kg.processes import Prestarted
+
+    worker = Prestarted()
+    with pytest.raises(KgError):
+        build_graph(corpus, store=tmp_path / "store", base="not an IRI", prestarted=worker)
+    assert not worker._process.is_alive()

@@ -304,10 +304,10 @@ def build_graph(
     (see kg.processes); by default a store rebuild with more than one job starts one itself.
     It is closed when the build ends.
     """
-    config = StageConfig(data_dir=str(data_dir) if data_dir else None, base=check_base(base))
-    if prestarted is None and worth_prestarting(store, jobs, executor):
-        prestarted = Prestarted(config.data_dir, config.base)
     try:
+        config = StageConfig(data_dir=str(data_dir) if data_dir else None, base=check_base(base))
+        if prestarted is None and worth_prestarting(store, jobs, executor):
+            prestarted = Prestarted(config.data_dir, config.base)
         report = read_corpus(corpus, max_bytes=max_bytes)
         stage = _Stage(config, jobs, executor, scheduler, progress, prestarted)
         if store is None:
