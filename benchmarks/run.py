@@ -614,11 +614,10 @@ def incremental(
         out.unlink(missing_ok=True)
         fulls.append(kg_build(corpus, out, jobs, store))
     full = fulls[-1]
-    full_seconds = statistics.median(f.seconds for f in fulls)
-    result: dict[str, Any] = {
-        "full_seconds": round(full_seconds, 3),
-        "full_runs_seconds": [round(f.seconds, 3) for f in fulls],
-        "full_returncode": max(f.returncode for f in fulls),
+    timed = _median_of(fulls)
+    full_seconds = timed["seconds"]
+    result: dict[str, Any] = {f"full_{key}": value for key, value in timed.items()}
+    result |= {
         "full_vs_plain_build": round(full_seconds / plain_seconds, 3) if plain_seconds else None,
         "jobs": jobs,
         "full_peak_rss_bytes": full.maxrss_bytes,
@@ -641,13 +640,8 @@ def incremental(
             runs.append(
                 kg_build(corpus, None if name == "unchanged_store_only" else out, jobs, store)
             )
-        seconds = statistics.median(r.seconds for r in runs)
-        entry: dict[str, Any] = {
-            "seconds": round(seconds, 3),
-            "runs_seconds": [round(r.seconds, 3) for r in runs],
-            "returncode": max(r.returncode for r in runs),
-            "ratio_to_full": round(seconds / full_seconds, 4) if full_seconds else None,
-        }
+        entry = _median_of(runs)
+        entry["ratio_to_full"] = round(entry["seconds"] / full_seconds, 4) if full_seconds else None
         if name == "unchanged":
             entry["identical_to_clean"] = same_bytes(out, full_copy)
         elif name == "unchanged_store_only":
@@ -660,6 +654,15 @@ def incremental(
             entry["identical_to_clean"] = same_bytes(out, clean)
         result[name] = entry
     return result
+
+
+def _median_of(runs: list[Measured]) -> dict[str, Any]:
+    """The median time of repeated runs, every run's time, and the worst exit status."""
+    return {
+        "seconds": round(statistics.median(r.seconds for r in runs), 3),
+        "runs_seconds": [round(r.seconds, 3) for r in runs],
+        "returncode": max(r.returncode for r in runs),
+    }
 
 
 def run_size(

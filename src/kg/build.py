@@ -30,11 +30,11 @@ from kg.namespaces import DEFAULT_BASE, PREFIXES, check_base
 from kg.parallel import DocumentResult, StageConfig, run_stage
 from kg.processes import Prestarted, worth_prestarting
 from kg.store import (
-    DOCUMENTS_DIR,
     DatabaseWriter,
     StoreState,
     database_path,
     document_files,
+    kept_file,
     locked,
     read_state,
     record_output,
@@ -84,7 +84,6 @@ class BuildResult:
     _previous_turtle: PreviousTurtle | None = None  # read while the documents were analysed
     _patched: tuple[str, list[bytes], TurtleRecord] | None = None  # (file, its bytes, record)
     _turtle_key: str | None = None  # what a store's Turtle is made from (see turtle_key)
-    _written_before: dict[str, dict[str, Any]] = field(default_factory=dict)
     _previous_state: StoreState | None = None  # what the store held before this build
     _triples: int | None = None
 
@@ -154,7 +153,7 @@ class BuildResult:
         Turtle. A file it wrote for the previous build is patched: only the segments of the
         documents that changed, and of those whose segment they change, are made again."""
         target = str(Path(path).resolve())
-        before = self._written_before.get(target)
+        before = self._previous_state.outputs.get(target) if self._previous_state else None
         if self._turtle_key is not None and self._state is not None and before:
             if before.get("graph") == self._turtle_key:
                 if _file_sha256(target) == before.get("sha256"):
@@ -415,7 +414,6 @@ def _build_into_store(
     stage: _Stage,
     commit: bool,
     turtle: bool | str | Path = False,
-    prestarted: Prestarted | None = None,
 ) -> BuildResult:
     previous = read_state(folder)
     remove_leftovers(folder, previous)
@@ -440,12 +438,9 @@ def _build_into_store(
             _fill_fresh(result, writer, report.sources, stage, state, segments)
             result._segments = segments
         result.store = writer.finish()
-        result._order = [source.path for source in report.sources if source.path in state.documents]
-        if result._change is not None:
-            result._change.order = result._order
+        result._order = _in_corpus_order(report.sources, state)
         kept = [state.documents[path] for path in result._order]
         result._turtle_key = turtle_key(config_key, [str(doc["fingerprint"]) for doc in kept])
-        result._written_before = previous.outputs
         result._previous_state = previous
         if commit:
             result.commit()
@@ -471,7 +466,7 @@ def _update(
     changed = []
     for source in sources:
         old = previous.documents.get(source.path)
-        kept = writer.folder / DOCUMENTS_DIR / f"{fingerprints[source.path]}.nt"
+        kept = kept_file(writer.folder, fingerprints[source.path])
         if old is not None and old["fingerprint"] == fingerprints[source.path] and kept.exists():
             state.documents[source.path] = old
             result.documents += 1
@@ -483,7 +478,7 @@ def _update(
     if len(gone) + len(changed) <= _PATCH_AT_MOST:
         change = Change([], {}, {}, result._kept_lines, _holders(writer.store, state))
         for path, old in gone.items():
-            kept = writer.folder / DOCUMENTS_DIR / f"{old['fingerprint']}.nt"
+            kept = kept_file(writer.folder, str(old["fingerprint"]))
             try:
                 change.old_lines[path] = ntriples_lines(kept.read_bytes())
             except OSError:
@@ -500,18 +495,18 @@ def _update(
     writer.store.flush()
     if change is not None and turtle is not None and (gone or changed):  # during the analysis
         result._previous_turtle = _read_previous(turtle, previous, result.prefixes)
-    if change is None:
-        for doc in _succeeded(result, results):
-            writer.add_document(doc.ntriples, doc.graph)
-            writer.keep_document(fingerprints[doc.path], doc.ntriples)
-            state.documents[doc.path] = {"fingerprint": fingerprints[doc.path], "graph": doc.graph}
-        return None
-    docs = list(_succeeded(result, results))
-    for doc in docs:
+    docs = []
+    for doc in _succeeded(result, results):
         writer.keep_document(fingerprints[doc.path], doc.ntriples)
         state.documents[doc.path] = {"fingerprint": fingerprints[doc.path], "graph": doc.graph}
-        change.new_lines[doc.path] = ntriples_lines(doc.ntriples)
-    change.order = [source.path for source in sources if source.path in state.documents]
+        if change is None:  # many documents: into the database as they come
+            writer.add_document(doc.ntriples, doc.graph)
+        else:
+            change.new_lines[doc.path] = ntriples_lines(doc.ntriples)
+            docs.append(doc)
+    if change is None:
+        return None
+    change.order = _in_corpus_order(sources, state)
 
     def update_database() -> None:
         for doc in docs:
@@ -586,6 +581,11 @@ PRESTARTED_AT_MOST = 16
 # A rebuild that changed this many documents or fewer patches the Turtle file it wrote last;
 # with more, writing the whole file is about as quick and much simpler.
 _PATCH_AT_MOST = 64
+
+
+def _in_corpus_order(sources: list[Source], state: StoreState) -> list[str]:
+    """The store's documents, in corpus order."""
+    return [source.path for source in sources if source.path in state.documents]
 
 
 def _read_previous(

@@ -268,11 +268,10 @@ class DatabaseWriter:
 
     def keep_document(self, fingerprint: str, ntriples: bytes) -> None:
         """Keep a document's triples beside the database (see DOCUMENTS_DIR)."""
-        folder = self.folder / DOCUMENTS_DIR
-        folder.mkdir(exist_ok=True)
-        target = folder / f"{fingerprint}.nt"
+        target = kept_file(self.folder, fingerprint)
+        target.parent.mkdir(exist_ok=True)
         if not target.exists():
-            partial = folder / f".{fingerprint}.part"
+            partial = target.parent / f".{fingerprint}.part"
             partial.write_bytes(ntriples)
             os.replace(partial, target)
 
@@ -305,8 +304,13 @@ def remove_leftovers(folder: Path, state: StoreState) -> None:
     remove_unused_documents(folder, state)
 
 
+def kept_file(folder: Path, fingerprint: str) -> Path:
+    """Where a store keeps the N-Triples of the document with `fingerprint`."""
+    return folder / DOCUMENTS_DIR / f"{fingerprint}.nt"
+
+
 def remove_unused_documents(folder: Path, state: StoreState) -> None:
-    used = {f"{entry['fingerprint']}.nt" for entry in state.documents.values()}
+    used = {kept_file(folder, str(entry["fingerprint"])).name for entry in state.documents.values()}
     for entry in (folder / DOCUMENTS_DIR).glob("*"):
         if entry.name not in used:
             entry.unlink(missing_ok=True)
@@ -318,5 +322,5 @@ def document_files(folder: Path, state: StoreState, order: Iterable[str]) -> lis
     for path in order:
         entry = state.documents.get(path)
         if entry is not None:
-            files.append(folder / DOCUMENTS_DIR / f"{entry['fingerprint']}.nt")
+            files.append(kept_file(folder, str(entry["fingerprint"])))
     return files

@@ -215,19 +215,22 @@ def splice(
     new_position = {path: i for i, path in enumerate(change.order)}
     old_sets = {path: set(lines) for path, lines in change.old_lines.items()}
     new_sets = {path: set(lines) for path, lines in change.new_lines.items()}
+    kept: dict[str, list[bytes]] = {}  # unchanged documents' lines, read when needed
     kept_sets: dict[str, set[bytes]] = {}
 
     def lines_of(path: str) -> list[bytes]:
         if path in change.new_lines:
             return change.new_lines[path]
-        return change.kept_lines(path)
+        if path not in kept:
+            kept[path] = change.kept_lines(path)
+        return kept[path]
 
     def states(path: str, line: bytes) -> bool:
         """Whether `path`, as it is now, states `line`."""
         if path in new_sets:
             return line in new_sets[path]
         if path not in kept_sets:
-            kept_sets[path] = set(change.kept_lines(path))
+            kept_sets[path] = set(lines_of(path))
         return line in kept_sets[path]
 
     # A line that the same changed documents state before and after the change, documents
@@ -278,10 +281,14 @@ def splice(
             if first_before != first_now:
                 redo.update(p for p in (first_before, first_now) if p in unchanged_set)
 
-    def stated_earlier(path: str, line: bytes, triple: ox.Triple) -> bool:
+    def changed_earlier(path: str, line: bytes) -> bool:
+        """Whether a changed document before `path` states `line` now."""
         here = new_position[path]
-        if any(new_position[p] < here and line in lines for p, lines in new_sets.items()):
-            return True
+        return any(new_position[p] < here and line in lines for p, lines in new_sets.items())
+
+    def unchanged_earlier(path: str, line: bytes, triple: ox.Triple) -> bool:
+        """Whether an unchanged document before `path` states `line`."""
+        here = new_position[path]
         earlier = (
             p for p in change.holders(triple) if p in unchanged_set and new_position[p] < here
         )
@@ -289,26 +296,19 @@ def splice(
 
     def remade(path: str) -> bytes:
         lines = lines_of(path)
-        triples = triples_of(lines, path)
-        shortcut = _Shortcut.of(path, previous, header, same_order, old_position, old_sets)
-        kept = []
-        for line, triple in zip(lines, triples, strict=True):
-            if shortcut is not None:
-                earlier_now = any(
-                    new_position[p] < new_position[path] and line in new_sets[p]
-                    for p in new_sets
-                    if p != path
-                )
-                if earlier_now:
-                    continue
-                known = shortcut.kept(line, triple)
-                if known is not None:
-                    if known:
-                        kept.append(line)
-                    continue
-            if not stated_earlier(path, line, triple):
-                kept.append(line)
-        return segment(kept, prefixes, header)
+        shortcut = None
+        if same_order and path in old_sets:
+            shortcut = _Shortcut.of(path, old_segment(path), old_position, old_sets)
+        kept_lines = []
+        for line, triple in zip(lines, triples_of(lines, path), strict=True):
+            if changed_earlier(path, line):
+                continue
+            known = shortcut.kept(line, triple) if shortcut is not None else None
+            if known is None:
+                known = not unchanged_earlier(path, line, triple)
+            if known:
+                kept_lines.append(line)
+        return segment(kept_lines, prefixes, header)
 
     def parts() -> Iterable[tuple[str, bytes | memoryview]]:
         for path in change.order:
@@ -333,16 +333,12 @@ class _Shortcut:
     def of(
         cls,
         path: str,
-        previous: PreviousTurtle,
-        header: bytes,
-        same_order: bool,
+        old_kept: set[ox.Triple],
         old_position: dict[str, int],
         old_sets: dict[str, set[bytes]],
-    ) -> _Shortcut | None:
-        if not same_order or path not in old_sets or path not in previous.offsets:
-            return None
-        text = header + previous.segment(path)
-        old_kept = set(ox.parse(text, format=ox.RdfFormat.TURTLE))
+    ) -> _Shortcut:
+        """For changed document `path`, given the triples of its old segment; only when the
+        documents kept their order."""
         here = old_position[path]
         earlier = [lines for p, lines in old_sets.items() if old_position[p] < here]
         return cls(path, old_sets[path], old_kept, earlier)
