@@ -179,3 +179,61 @@ def test_ntriples_lines_drops_blank_and_repeated_lines() -> None:
     assert ntriples_lines(b"") == []
     text = b"<a> <b> <c> .\n\n<a> <b> <c> .\n   \n<a> <b> <d> ."
     assert ntriples_lines(text) == [b"<a> <b> <c> .\n", b"<a> <b> <d> .\n"]
+
+
+SCOPED = (b"<http://example.org/doc/",)
+
+
+def scoped_corpus(shared: list[list[bytes]]) -> dict[str, list[bytes]]:
+    """Documents stating shared lines and lines about their own nodes, interleaved."""
+    corpus = {}
+    for i, lines in enumerate(shared):
+        own = [
+            f'<http://example.org/doc/{i}/n{k}> <http://example.org/p0> "{k}" .\n'.encode()
+            for k in range(len(lines) + 1)
+        ]
+        mixed = [line for pair in zip(own, [*lines, b""], strict=True) for line in pair if line]
+        corpus[f"d{i}"] = mixed
+    return corpus
+
+
+@settings(max_examples=100, deadline=None)
+@given(shared=st.lists(documents, min_size=1, max_size=6))
+def test_lines_only_one_document_states_are_not_remembered(shared: list[list[bytes]]) -> None:
+    corpus = scoped_corpus(shared)
+    remembering, forgetting = TurtleSegments(PREFIXES), TurtleSegments(PREFIXES, SCOPED)
+    for path, lines in corpus.items():
+        remembering.add(path, b"".join(lines))
+        forgetting.add(path, b"".join(lines))
+    assert forgetting.segments == remembering.segments
+    assert forgetting.triples == remembering.triples
+    assert not any(line.startswith(SCOPED) for line in forgetting._seen)
+
+
+def test_document_scoped_nodes_are_stated_by_one_document_only() -> None:
+    """What `TurtleSegments` relies on: kg mints the nodes of `DOCUMENT_SCOPED` kinds per
+    document, so no line about one of them comes from two documents."""
+    from kg.ingest import read_corpus
+    from kg.namespaces import DEFAULT_BASE, DOCUMENT_SCOPED, document_scoped_lines
+    from kg.parallel import StageConfig, analyse_document
+    from kg.turtle import ntriples_lines
+
+    folders = [Path(__file__).parents[1] / "examples" / "corpus"]
+    shared = Path(__file__).parents[2] / "shared" / "corpus"
+    folders += [shared / name for name in ("seeds", "news") if (shared / name).is_dir()]
+    for base in (DEFAULT_BASE, "urn:example:kg#"):
+        scoped = document_scoped_lines(base)
+        config = StageConfig(base=base)
+        stated_by: dict[bytes, str] = {}
+        kinds = set()
+        for folder in folders:
+            for source in read_corpus(folder).sources:
+                result = analyse_document(source, config)
+                assert result.failure is None
+                for line in ntriples_lines(result.ntriples):
+                    for kind, start in zip(DOCUMENT_SCOPED, scoped, strict=True):
+                        if line.startswith(start):
+                            kinds.add(kind)
+                            path = f"{folder.name}/{source.path}"
+                            assert stated_by.setdefault(line, path) == path, line
+        assert kinds == set(DOCUMENT_SCOPED)  # every kind is minted as the prefixes say

@@ -26,7 +26,7 @@ import pyoxigraph as ox
 
 from kg.errors import KgError
 from kg.ingest import MAX_BYTES, IngestReport, Source, read_corpus
-from kg.namespaces import DEFAULT_BASE, PREFIXES, check_base
+from kg.namespaces import DEFAULT_BASE, PREFIXES, check_base, document_scoped_lines
 from kg.parallel import DocumentResult, StageConfig, run_stage
 from kg.processes import Prestarted, worth_prestarting
 from kg.store import (
@@ -189,10 +189,13 @@ class BuildResult:
                 except SpliceError:
                     handle.seek(position)
                     handle.truncate()
-        segments = TurtleSegments(self.prefixes)
+        segments = self._new_segments()
         for path in self._order:
             segments.add(path, self._kept(path).read_bytes())
         return segments.write(handle)
+
+    def _new_segments(self) -> TurtleSegments:
+        return TurtleSegments(self.prefixes, document_scoped_lines(self.base))
 
     def _kept_lines(self, path: str) -> list[bytes]:
         return ntriples_lines(self._kept(path).read_bytes())
@@ -323,7 +326,7 @@ def _build_in_memory(report: IngestReport, stage: _Stage) -> BuildResult:
     # The Turtle is made as the documents come, in corpus order whatever ran the stage; a
     # database is loaded from it only if the caller asks for one.
     result = BuildResult(report, stage.config.base)
-    result._segments = TurtleSegments(result.prefixes)
+    result._segments = result._new_segments()
     for doc in _succeeded(result, stage.run(report.sources)):
         result._segments.add(doc.path, doc.ntriples)
     return result
@@ -434,7 +437,7 @@ def _build_into_store(
             target = str(Path(turtle).resolve()) if isinstance(turtle, (str, Path)) else None
             result._change = _update(result, writer, previous, state, report.sources, stage, target)
         else:
-            segments = TurtleSegments(result.prefixes) if turtle else None
+            segments = result._new_segments() if turtle else None
             _fill_fresh(result, writer, report.sources, stage, state, segments)
             result._segments = segments
         result.store = writer.finish()

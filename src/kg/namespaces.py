@@ -26,6 +26,24 @@ def check_base(base: str) -> str:
     return base
 
 
+def graph_base(base: str) -> str:
+    """`base` as the graph's own IRIs begin: with a trailing "/" unless it ends in "/" or "#"."""
+    return base if base.endswith(("/", "#")) else base + "/"
+
+
+# Kinds of node a document mints for itself (the first part of their IRIs after the base):
+# each IRI holds the document's path, or a digest of it, so no other document of a corpus
+# states a triple about them.
+DOCUMENT_SCOPED = ("source", "evidence", "statement", "meeting")
+
+
+def document_scoped_lines(base: str) -> tuple[bytes, ...]:
+    """How the N-Triples lines about nodes of `DOCUMENT_SCOPED` kinds begin: a build need not
+    remember them to find the lines an earlier document stated."""
+    start = "<" + graph_base(base)
+    return tuple(f"{start}{kind}/".encode() for kind in DOCUMENT_SCOPED)
+
+
 SCHEMA = Namespace("https://schema.org/")
 
 

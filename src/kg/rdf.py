@@ -16,7 +16,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib import namespace as _rdflib_namespaces
 
 from kg.gazetteers import Gazetteers, slug
-from kg.namespaces import DEFAULT_BASE, PREFIXES, Terms
+from kg.namespaces import DEFAULT_BASE, PREFIXES, Terms, graph_base
 from kg.namespaces import KGO as _KGO
 
 KGO = Terms(_KGO)
@@ -146,7 +146,7 @@ class GraphBuilder:
         graph: Graph | TripleSet | None = None,
     ) -> None:
         self.g = gazetteers
-        self.base = base if base.endswith(("/", "#")) else base + "/"
+        self.base = graph_base(base)
         self.graph = Graph() if graph is None else graph
         self.lit: Callable[..., Literal | NTerm] = (
             nt_literal if isinstance(self.graph, TripleSet) else Literal
