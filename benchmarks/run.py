@@ -328,24 +328,22 @@ def tokenizer_pass(tokenizer: Any, texts: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def tokenizer_baseline(texts: list[str], repeat: int = 3) -> dict[str, Any]:
-    """Characters/s of spaCy's blank Vietnamese tokenizer (no pyvi) and of kg's tokenizer,
-    each over every text (after one warm-up text), the median of `repeat` passes, as the
-    builds it is compared with are medians too."""
+def tokenizer_baseline(texts: list[str], baseline: Any, repeat: int = 3) -> dict[str, Any]:
+    """Characters/s of `baseline` (`baseline_tokenizer()`) and of kg's tokenizer, each over
+    every text (after one warm-up text), the median of `repeat` passes, as the builds it is
+    compared with are medians too."""
     import spacy
 
     import kg.pipeline  # noqa: F401  (registers kg.vi_tokenizer.v1)
 
     chars = sum(len(t) for t in texts)
+    kg_config = {"nlp": {"tokenizer": {"@tokenizers": "kg.vi_tokenizer.v1"}}}
     candidates = {
-        "spacy-blank-vi": spacy.blank("vi", config={"nlp": {"tokenizer": {"use_pyvi": False}}}),
-        "kg-tokenizer": spacy.blank(
-            "vi", config={"nlp": {"tokenizer": {"@tokenizers": "kg.vi_tokenizer.v1"}}}
-        ),
+        BASELINE_TOKENIZER: baseline,
+        "kg-tokenizer": spacy.blank("vi", config=kg_config).tokenizer,
     }
     out: dict[str, Any] = {"chars": chars}
-    for name, nlp in candidates.items():
-        tokenizer = nlp.tokenizer
+    for name, tokenizer in candidates.items():
         tokenizer(texts[0])
         passes = []
         for _ in range(max(1, repeat)):
@@ -744,9 +742,8 @@ def run_size(
     }
 
     log("  tokenizer baselines")
-    entry["tokenizer"] = tokenizer_baseline(texts, 1 if scale else args.build_repeat)
     tokenizer = baseline_tokenizer()
-    tokenizer(texts[0])
+    entry["tokenizer"] = tokenizer_baseline(texts, tokenizer, 1 if scale else args.build_repeat)
 
     jobs_one = 1 if caps.parallel else None
     parallel = caps.parallel and not args.no_parallel and not scale

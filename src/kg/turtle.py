@@ -110,16 +110,11 @@ class TurtleSegments:
 
     def add(self, path: str, ntriples: bytes) -> None:
         lines = ntriples_lines(ntriples)
-        seen = self._seen
-        if self.scoped:
-            shared = [line for line in lines if not line.startswith(self.scoped)]
-            self._scoped_lines += len(lines) - len(shared)
-            stated = seen.intersection(shared)
-            seen.update(shared)
-            new = [line for line in lines if line not in stated] if stated else lines
-        else:
-            new = [line for line in lines if line not in seen]
-            seen.update(new)
+        shared = [line for line in lines if not line.startswith(self.scoped)]
+        self._scoped_lines += len(lines) - len(shared)
+        stated = self._seen.intersection(shared)
+        self._seen.update(shared)
+        new = [line for line in lines if line not in stated] if stated else lines
         self.segments.append((path, segment(new, self.prefixes, self.header)))
 
     @property
@@ -336,7 +331,6 @@ class _Shortcut:
     then, the line was kept in its old segment exactly when no unchanged document before it
     states it, which is still so."""
 
-    path: str
     before: set[bytes]  # lines of the document's previous version
     old_kept: set[ox.Triple]  # the triples of its old segment
     earlier_changed: list[set[bytes]]  # lines of the changed documents before it, then
@@ -353,7 +347,7 @@ class _Shortcut:
         documents kept their order."""
         here = old_position[path]
         earlier = [lines for p, lines in old_sets.items() if old_position[p] < here]
-        return cls(path, old_sets[path], old_kept, earlier)
+        return cls(old_sets[path], old_kept, earlier)
 
     def kept(self, line: bytes, triple: ox.Triple) -> bool | None:
         """Whether the line stays in the segment, or None when the previous file cannot say."""
